@@ -1,6 +1,7 @@
 package ftrace
 
 import (
+	"math/bits"
 	"unsafe"
 )
 
@@ -13,7 +14,8 @@ import (
 // Strings are interned into batch-local dictionaries; Merge maps them to
 // the table-wide dictionaries. A Batch is filled by one goroutine.
 type Batch struct {
-	n int
+	n    int
+	hint int // expected rows: capacity given to a column at its first value
 
 	ts     []int64
 	cpu    []int16
@@ -25,10 +27,10 @@ type Batch struct {
 
 	system dictCol
 	tgid   fixedCol[int32]
+	// flags holds the raw irq-info column; the decoded flag columns are
+	// derived from its dictionary at Finish, once per distinct value.
 	flags  dictCol
-	bools  [6]boolCol // irqs_off, bh_off, need_resched, hardirq, softirq, nmi
-	depth  fixedCol[int8]
-	migr   fixedCol[int8]
+	flagOf []Flags // decoded flags per local flags-dictionary index
 	buffer dictCol
 
 	eventDict localDict
@@ -50,7 +52,11 @@ type Batch struct {
 
 // NewBatch returns an empty batch with room for about n rows.
 func NewBatch(n int) *Batch {
+	if n < 64 {
+		n = 64
+	}
 	b := &Batch{
+		hint: n,
 		ts: make([]int64, 0, n), cpu: make([]int16, 0, n), event: make([]int32, 0, n),
 		pid: make([]int32, 0, n), comm: make([]int32, 0, n), line: make([]int64, 0, n),
 		offset: make([]int64, 0, n),
@@ -93,43 +99,34 @@ func (b *Batch) Append(r *Record) {
 	b.line = append(b.line, r.Line)
 	b.offset = append(b.offset, r.Offset)
 
+	h := b.hint
 	if r.System != nil {
-		b.system.put(row, r.System)
+		b.system.put(row, r.System, h)
 	} else if r.Event != EvUnknown {
-		b.system.put(row, []byte(catalog[r.Event].System))
+		b.system.put(row, []byte(catalog[r.Event].System), h)
 	}
 	if r.TGID >= 0 {
-		b.tgid.put(row, r.TGID)
+		b.tgid.put(row, r.TGID, h)
 	}
 	if f := &r.Flags; f.Present {
-		b.flags.put(row, f.Raw[:f.RawLen])
-		if !f.IRQFlagUnknown {
-			b.bools[0].put(row, f.IRQsOff)
-			b.bools[1].put(row, f.BHOff)
-		}
-		b.bools[2].put(row, f.NeedResched != '.')
-		b.bools[3].put(row, f.Hardirq)
-		b.bools[4].put(row, f.Softirq)
-		b.bools[5].put(row, f.NMI)
-		b.depth.put(row, int8(f.PreemptDepth))
-		if f.HasMigrate {
-			b.migr.put(row, int8(f.MigrateDisable))
+		if i := b.flags.put(row, f.Raw[:f.RawLen], h); int(i) == len(b.flagOf) {
+			b.flagOf = append(b.flagOf, *f)
 		}
 	}
 	if r.Buffer != nil {
-		b.buffer.put(row, r.Buffer)
+		b.buffer.put(row, r.Buffer, h)
 	}
 	for has := r.Has; has != 0; has &= has - 1 {
-		f := Field(trailingZeros(has))
-		switch t := fieldType[f]; {
-		case f >= FName:
-			b.strs[f].put(row, r.Strs[f-FName])
-		case t.ID() == boolID:
-			b.bool[f].put(row, r.Ints[f] != 0)
-		case t.ID() == int16ID:
-			b.i16[f].put(row, int16(r.Ints[f]))
+		f := Field(bits.TrailingZeros64(has))
+		switch fieldKind[f] {
+		case kindStr:
+			b.strs[f].put(row, r.Strs[f-FName], h)
+		case kindBool:
+			b.bool[f].put(row, r.Ints[f] != 0, h)
+		case kindI16:
+			b.i16[f].put(row, int16(r.Ints[f]), h)
 		default:
-			b.i32[f].put(row, int32(uint32(r.Ints[f])))
+			b.i32[f].put(row, int32(uint32(r.Ints[f])), h)
 		}
 	}
 	if r.Generic {
@@ -138,14 +135,27 @@ func (b *Batch) Append(r *Record) {
 	}
 }
 
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
+// Storage kinds of the payload fields, looked up per value in Append.
+const (
+	kindI32 = iota // int32, and uint32 stored bit-equal
+	kindI16
+	kindBool
+	kindStr
+)
+
+var fieldKind = func() (k [NumFields]uint8) {
+	for f := Field(0); f < NumFields; f++ {
+		switch t := fieldType[f]; {
+		case f >= FName:
+			k[f] = kindStr
+		case t.ID() == boolID:
+			k[f] = kindBool
+		case t.ID() == int16ID:
+			k[f] = kindI16
+		}
 	}
-	return n
-}
+	return k
+}()
 
 // EventCounts calls fn for each event name in the batch with its count.
 func (b *Batch) EventCounts(fn func(name string, n int64)) {
@@ -163,13 +173,27 @@ type fixedCol[T int8 | int16 | int32 | int64] struct {
 	count int
 }
 
-func (c *fixedCol[T]) put(row int, v T) {
-	for len(c.vals) < row {
-		c.vals = append(c.vals, 0)
+func (c *fixedCol[T]) put(row int, v T, hint int) {
+	if len(c.vals) != row || c.vals == nil {
+		c.grow(row, hint)
 	}
 	c.vals = append(c.vals, v)
-	setBit(&c.valid, row)
+	setBit(&c.valid, row, hint)
 	c.count++
+}
+
+// grow pads the column with zeros (nulls) up to row, allocating room for
+// hint rows at the column's first value.
+func (c *fixedCol[T]) grow(row, hint int) {
+	if c.vals == nil {
+		c.vals = make([]T, row, max(hint, row+1))
+		return
+	}
+	if row <= cap(c.vals) {
+		c.vals = c.vals[:row] // memory past len is zero: columns only grow
+		return
+	}
+	c.vals = append(c.vals[:cap(c.vals)], make([]T, row-cap(c.vals))...)
 }
 
 // boolCol is a lazily materialised nullable boolean column.
@@ -179,17 +203,24 @@ type boolCol struct {
 	count int
 }
 
-func (c *boolCol) put(row int, v bool) {
+func (c *boolCol) put(row int, v bool, hint int) {
 	if v {
-		setBit(&c.vals, row)
+		setBit(&c.vals, row, hint)
 	}
-	setBit(&c.valid, row)
+	setBit(&c.valid, row, hint)
 	c.count++
 }
 
-func setBit(bm *[]byte, i int) {
-	for len(*bm) <= i>>3 {
-		*bm = append(*bm, 0)
+// setBit sets bit i of a bitmap that grows as needed (to room for hint
+// bits at its first bit).
+func setBit(bm *[]byte, i, hint int) {
+	if len(*bm) <= i>>3 {
+		if *bm == nil {
+			*bm = make([]byte, 0, (max(hint, i+1)+7)/8)
+		}
+		for len(*bm) <= i>>3 {
+			*bm = append(*bm, 0)
+		}
 	}
 	(*bm)[i>>3] |= 1 << (i & 7)
 }
@@ -225,13 +256,15 @@ type dictCol struct {
 	seen  bool
 }
 
-func (c *dictCol) put(row int, s []byte) {
+// put stores s at row and returns its local dictionary index.
+func (c *dictCol) put(row int, s []byte, hint int) int32 {
 	if !c.seen || len(s) != len(c.last) || string(s) != string(c.last) {
 		c.lastI = c.d.intern(s)
 		c.last = c.d.strs[c.lastI]
 		c.seen = true
 	}
-	c.fixedCol.put(row, c.lastI)
+	c.fixedCol.put(row, c.lastI, hint)
+	return c.lastI
 }
 
 // strCol is a lazily materialised nullable utf8 column.
@@ -251,7 +284,7 @@ func (c *strCol) put(row int, s []byte) {
 	}
 	c.data = append(c.data, s...)
 	c.offsets = append(c.offsets, int32(len(c.data)))
-	setBit(&c.valid, row)
+	setBit(&c.valid, row, 0)
 	c.count++
 }
 
@@ -278,7 +311,7 @@ func (c *mapCol) put(row int, kv []KV) {
 		c.entries++
 	}
 	c.offsets = append(c.offsets, int32(c.entries))
-	setBit(&c.valid, row)
+	setBit(&c.valid, row, 0)
 	c.count++
 }
 

@@ -2,6 +2,8 @@ package ftrace
 
 import (
 	"fmt"
+	"runtime"
+	"sync"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -25,11 +27,14 @@ type Table struct {
 	event, system, comm, flags, file, buffer globalDict
 	strs                                     [NumFields]globalDict
 
+	flagOf []Flags // decoded flags per global flags-dictionary index
+
 	counts map[string]int64
 	rows   int64
 	meta   arrow.Metadata
 
 	records []arrow.RecordBatch
+	built   bool
 	schema  *arrow.Schema
 }
 
@@ -49,10 +54,12 @@ func (t *Table) SetMetadata(m arrow.Metadata) { t.meta = m }
 // Add appends batch b, read from the named input file. Batches of one file
 // must be added in order. b must not be used by the caller afterwards.
 func (t *Table) Add(file string, b *Batch) {
+	if t.built {
+		panic("ftrace: Table.Add after Records")
+	}
 	if b.n == 0 {
 		return
 	}
-	t.records = nil
 	t.batches = append(t.batches, b)
 	t.files = append(t.files, t.file.intern(file))
 	t.rows += int64(b.n)
@@ -60,7 +67,16 @@ func (t *Table) Add(file string, b *Batch) {
 	remap(b.event, t.event.remap(&b.eventDict))
 	remap(b.comm, t.comm.remap(&b.commDict))
 	remapCol(&b.system, &t.system)
-	remapCol(&b.flags, &t.flags)
+	if b.flags.count > 0 {
+		m := t.flags.remap(&b.flags.d)
+		for local, global := range m {
+			for int(global) >= len(t.flagOf) {
+				t.flagOf = append(t.flagOf, Flags{})
+			}
+			t.flagOf[global] = b.flagOf[local]
+		}
+		remap(b.flags.vals, m)
+	}
 	remapCol(&b.buffer, &t.buffer)
 	for f := FName; f < NumFields; f++ {
 		remapCol(&b.strs[f], &t.strs[f])
@@ -132,9 +148,12 @@ func (t *Table) Schema() *arrow.Schema {
 }
 
 // Records builds (once) and returns the table's record batches, one per
-// added batch. The records stay owned by the table; Release frees them.
+// added batch, in the order added. It ends the building: the batches are
+// handed over to the records, and Add must not be called afterwards. The
+// records stay owned by the table; Release frees them.
 func (t *Table) Records() ([]arrow.RecordBatch, error) {
 	if t.records != nil || len(t.batches) == 0 {
+		// Records were built (batches are gone) or nothing was added.
 		return t.records, nil
 	}
 	for _, d := range []*globalDict{&t.event, &t.system, &t.flags, &t.file, &t.buffer} {
@@ -142,61 +161,33 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 			return nil, fmt.Errorf("more than %d distinct values in an int16 dictionary column", 1<<15)
 		}
 	}
-	dicts := struct {
-		event, system, comm, flags, file, buffer arrow.Array
-		strs                                     [NumFields]arrow.Array
-	}{t.event.array(), t.system.array(), t.comm.array(), t.flags.array(), t.file.array(), t.buffer.array(), [NumFields]arrow.Array{}}
+	dicts := dictArrays{t.event.array(), t.system.array(), t.comm.array(), t.flags.array(), t.file.array(), t.buffer.array(), [NumFields]arrow.Array{}}
 	for f := FName; f < NumFields; f++ {
 		dicts.strs[f] = t.strs[f].array()
 	}
 	schema := t.Schema()
-	recs := make([]arrow.RecordBatch, 0, len(t.batches))
-	for bi, b := range t.batches {
-		n := b.n
-		z := newZeros(n)
-		cols := make([]arrow.Array, NumColumns)
-		cols[ColTS] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.ts))
-		cols[ColCPU] = fixedArr(arrow.PrimitiveTypes.Int16, n, nil, 0, bytesOf(b.cpu))
-		cols[ColEvent] = dictArr(dict16, n, nil, 0, bytesOf(to16(b.event)), dicts.event)
-		cols[ColSystem] = dictCol16(&b.system, n, z, dicts.system)
-		cols[ColPID] = fixedArr(arrow.PrimitiveTypes.Int32, n, nil, 0, bytesOf(b.pid))
-		cols[ColTGID] = nullableFixed(arrow.PrimitiveTypes.Int32, &b.tgid, n, z)
-		cols[ColComm] = dictArr(dict32, n, nil, 0, bytesOf(b.comm), dicts.comm)
-		cols[ColFlags] = dictCol16(&b.flags, n, z, dicts.flags)
-		for i := range b.bools {
-			cols[ColIRQsOff+i] = boolArr(&b.bools[i], n, z)
-		}
-		cols[ColPreemptDepth] = nullableFixed(arrow.PrimitiveTypes.Int8, &b.depth, n, z)
-		cols[ColMigrateDisable] = nullableFixed(arrow.PrimitiveTypes.Int8, &b.migr, n, z)
-		fileIdx := make([]int16, n)
-		for i := range fileIdx {
-			fileIdx[i] = int16(t.files[bi])
-		}
-		cols[ColFile] = dictArr(dict16, n, nil, 0, bytesOf(fileIdx), dicts.file)
-		cols[ColBuffer] = dictCol16(&b.buffer, n, z, dicts.buffer)
-		cols[ColLine] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.line))
-		cols[ColOffset] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.offset))
-		for f := Field(0); f < NumFields; f++ {
-			c := ColFirstField + int(f)
-			switch typ := fieldType[f]; {
-			case f >= FName:
-				cols[c] = nullableDict(dict32, &b.strs[f].fixedCol, n, z, dicts.strs[f])
-			case typ.ID() == boolID:
-				cols[c] = boolArr(&b.bool[f], n, z)
-			case typ.ID() == int16ID:
-				cols[c] = nullableFixed(typ, &b.i16[f], n, z)
-			default:
-				cols[c] = nullableFixed(typ, &b.i32[f], n, z)
+	recs := make([]arrow.RecordBatch, len(t.batches))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for bi := range next {
+				recs[bi] = t.record(schema, bi, &dicts)
 			}
-		}
-		cols[ColPayload] = strArr(&b.payload, n, z)
-		cols[ColArgs] = mapArr(schema.Field(ColArgs).Type.(*arrow.MapType), &b.args, n, z)
-		rec := array.NewRecordBatch(schema, cols, int64(n))
-		for _, c := range cols {
-			c.Release()
-		}
-		recs = append(recs, rec)
+		}()
 	}
+	for bi := range t.batches {
+		next <- bi
+	}
+	close(next)
+	wg.Wait()
+	// The records own the column memory now; the batches' remaining
+	// slices (32-bit local indices, padding) are garbage.
+	t.batches = nil
+	t.files = nil
+	t.built = true
 	for _, a := range []arrow.Array{dicts.event, dicts.system, dicts.comm, dicts.flags, dicts.file, dicts.buffer} {
 		a.Release()
 	}
@@ -205,6 +196,113 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 	}
 	t.records = recs
 	return recs, nil
+}
+
+// flagCols are the decoded irq-info columns of one batch.
+type flagCols struct {
+	bools       [6]boolCol // irqs_off, bh_off, need_resched, hardirq, softirq, nmi
+	depth, migr fixedCol[int8]
+}
+
+// flagColumns derives the decoded flag columns of b from its raw flags
+// column (global dictionary indices by now).
+func (t *Table) flagColumns(b *Batch) *flagCols {
+	fc := &flagCols{}
+	c := &b.flags
+	if c.count == 0 {
+		return fc
+	}
+	n := b.n
+	for i := range fc.bools {
+		fc.bools[i].vals = make([]byte, (n+7)/8)
+		fc.bools[i].valid = make([]byte, (n+7)/8)
+	}
+	fc.depth.vals = make([]int8, n)
+	fc.migr.vals = make([]int8, n)
+	fc.depth.valid = make([]byte, (n+7)/8)
+	fc.migr.valid = make([]byte, (n+7)/8)
+	for row, gi := range c.vals {
+		if c.valid[row>>3]&(1<<(row&7)) == 0 {
+			continue
+		}
+		f := &t.flagOf[gi]
+		byte_, bit := row>>3, byte(1)<<(row&7)
+		vals := [6]bool{f.IRQsOff, f.BHOff, f.NeedResched != '.', f.Hardirq, f.Softirq, f.NMI}
+		for i, v := range vals {
+			if i < 2 && f.IRQFlagUnknown {
+				continue
+			}
+			fc.bools[i].valid[byte_] |= bit
+			fc.bools[i].count++
+			if v {
+				fc.bools[i].vals[byte_] |= bit
+			}
+		}
+		fc.depth.vals[row] = int8(f.PreemptDepth)
+		fc.depth.valid[byte_] |= bit
+		fc.depth.count++
+		if f.HasMigrate {
+			fc.migr.vals[row] = int8(f.MigrateDisable)
+			fc.migr.valid[byte_] |= bit
+			fc.migr.count++
+		}
+	}
+	return fc
+}
+
+type dictArrays struct {
+	event, system, comm, flags, file, buffer arrow.Array
+	strs                                     [NumFields]arrow.Array
+}
+
+// record builds the Arrow record of batch bi.
+func (t *Table) record(schema *arrow.Schema, bi int, dicts *dictArrays) arrow.RecordBatch {
+	b := t.batches[bi]
+	n := b.n
+	z := newZeros(n)
+	cols := make([]arrow.Array, NumColumns)
+	cols[ColTS] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.ts))
+	cols[ColCPU] = fixedArr(arrow.PrimitiveTypes.Int16, n, nil, 0, bytesOf(b.cpu))
+	cols[ColEvent] = dictArr(dict16, n, nil, 0, bytesOf(to16(b.event)), dicts.event)
+	cols[ColSystem] = dictCol16(&b.system, n, z, dicts.system)
+	cols[ColPID] = fixedArr(arrow.PrimitiveTypes.Int32, n, nil, 0, bytesOf(b.pid))
+	cols[ColTGID] = nullableFixed(arrow.PrimitiveTypes.Int32, &b.tgid, n, z)
+	cols[ColComm] = dictArr(dict32, n, nil, 0, bytesOf(b.comm), dicts.comm)
+	cols[ColFlags] = dictCol16(&b.flags, n, z, dicts.flags)
+	fc := t.flagColumns(b)
+	for i := range fc.bools {
+		cols[ColIRQsOff+i] = boolArr(&fc.bools[i], n, z)
+	}
+	cols[ColPreemptDepth] = nullableFixed(arrow.PrimitiveTypes.Int8, &fc.depth, n, z)
+	cols[ColMigrateDisable] = nullableFixed(arrow.PrimitiveTypes.Int8, &fc.migr, n, z)
+	fileIdx := make([]int16, n)
+	for i := range fileIdx {
+		fileIdx[i] = int16(t.files[bi])
+	}
+	cols[ColFile] = dictArr(dict16, n, nil, 0, bytesOf(fileIdx), dicts.file)
+	cols[ColBuffer] = dictCol16(&b.buffer, n, z, dicts.buffer)
+	cols[ColLine] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.line))
+	cols[ColOffset] = fixedArr(arrow.PrimitiveTypes.Int64, n, nil, 0, bytesOf(b.offset))
+	for f := Field(0); f < NumFields; f++ {
+		c := ColFirstField + int(f)
+		switch typ := fieldType[f]; {
+		case f >= FName:
+			cols[c] = nullableDict(dict32, &b.strs[f].fixedCol, n, z, dicts.strs[f])
+		case typ.ID() == boolID:
+			cols[c] = boolArr(&b.bool[f], n, z)
+		case typ.ID() == int16ID:
+			cols[c] = nullableFixed(typ, &b.i16[f], n, z)
+		default:
+			cols[c] = nullableFixed(typ, &b.i32[f], n, z)
+		}
+	}
+	cols[ColPayload] = strArr(&b.payload, n, z)
+	cols[ColArgs] = mapArr(schema.Field(ColArgs).Type.(*arrow.MapType), &b.args, n, z)
+	rec := array.NewRecordBatch(schema, cols, int64(n))
+	for _, c := range cols {
+		c.Release()
+	}
+	return rec
 }
 
 // Release frees the records built by Records.

@@ -16,9 +16,10 @@ var (
 	ErrBadMarker     = errors.New("malformed marker line")
 )
 
-// MaxLineLen bounds the length of one input line; a longer line is
-// reported as a problem and skipped without being buffered whole.
-const MaxLineLen = 1 << 20
+// MaxLineLen bounds the length of one input line (the kernel's own
+// longest lines, printk and trace_marker text, stay under 4 KiB); a longer
+// line is reported as a problem and skipped without being buffered whole.
+const MaxLineLen = 256 << 10
 
 // SyntaxError is a positioned problem in an input file.
 type SyntaxError struct {

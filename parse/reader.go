@@ -26,11 +26,14 @@ type Options struct {
 	Clock string
 	// Workers is the number of parsing goroutines (0: GOMAXPROCS).
 	Workers int
-	// ChunkSize is the size of the pieces the input is cut into (0: 4 MiB).
+	// ChunkSize is the size of the pieces the input is cut into (0: 1 MiB,
+	// at least MaxLineLen). One chunk becomes one Arrow record batch; a
+	// field column that has a value anywhere in a batch is materialised
+	// for the whole batch, so smaller chunks make rare events cheaper.
 	ChunkSize int
 }
 
-const defaultChunk = 4 << 20
+const defaultChunk = 1 << 20
 
 // chunk is a run of whole lines of one input.
 type chunk struct {
@@ -47,6 +50,7 @@ type result struct {
 	seq       int
 	off       int64
 	lines     int64
+	bytes     int64 // input bytes of the chunk
 	batch     *ftrace.Batch
 	kinds     [numKinds]int64
 	problems  int64
@@ -89,8 +93,8 @@ func Parse(ctx context.Context, r io.Reader, name string, t *ftrace.Table, opts 
 	if size <= 0 {
 		size = defaultChunk
 	}
-	if size < 2*SniffLen {
-		size = 2 * SniffLen
+	if size < MaxLineLen {
+		size = MaxLineLen
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -255,12 +259,14 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 	res := &result{seq: c.seq, off: c.off, cpus: map[int32]*CPUStats{}, lastCPUTS: map[int32]int64{}}
 	if c.tooLong {
 		res.lines = 1
+		res.bytes = c.longLen
 		res.problems = 1
 		res.probs = []*SyntaxError{{File: name, Line: 1, Offset: 0,
 			Msg: fmt.Sprintf("line of %d bytes exceeds the %d-byte limit", c.longLen, MaxLineLen), Excerpt: excerpt(c.data), Err: ErrLineTooLong}}
 		res.firstErr = res.probs[0]
 		return res
 	}
+	res.bytes = int64(len(c.data))
 	b := ftrace.NewBatch(len(c.data) / 80)
 	res.batch = b
 	var rec ftrace.Record
@@ -346,9 +352,12 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 		cs.FirstTS = min(cs.FirstTS, ts)
 		cs.LastTS = max(cs.LastTS, ts)
 		cs.lastSeen = ts
-		if mi, ok := pendingStart[rec.CPU]; ok {
-			res.markers[mi].NextTS = &ts
-			delete(pendingStart, rec.CPU)
+		if len(pendingStart) > 0 {
+			if mi, ok := pendingStart[rec.CPU]; ok {
+				next := ts
+				res.markers[mi].NextTS = &next
+				delete(pendingStart, rec.CPU)
+			}
 		}
 		res.units |= 1 << rec.Unit
 	}
@@ -403,6 +412,7 @@ func (c *collector) add(r *result, strict bool) error {
 	}
 	st := c.st
 	st.Lines += r.lines
+	st.Bytes += r.bytes
 	st.Problems += r.problems
 	st.ProblemSamples = appendCapped(st.ProblemSamples, r.probs)
 	st.DecodeErrors += r.decErrs

@@ -77,6 +77,9 @@ func Detect(head []byte) (Format, error) {
 			tcHeader = true
 			continue
 		case line[0] == '#':
+			if bytes.Contains(line, []byte(" latency trace v")) {
+				return 0, fmt.Errorf("%w: this is ftrace latency-format output (options/latency-format=1), whose timestamps are microseconds since the buffer reset; read the trace with latency-format off ('echo 0 > options/latency-format')", ErrUnknownFormat)
+			}
 			continue
 		}
 		if r := parseLine(line, false, &rec); r.kind == KindEvent {
