@@ -57,7 +57,7 @@ func NewBatch(n int) *Batch {
 	}
 	b := &Batch{
 		hint: n,
-		ts: make([]int64, 0, n), cpu: make([]int16, 0, n), event: make([]int32, 0, n),
+		ts:   make([]int64, 0, n), cpu: make([]int16, 0, n), event: make([]int32, 0, n),
 		pid: make([]int32, 0, n), comm: make([]int32, 0, n), line: make([]int64, 0, n),
 		offset: make([]int64, 0, n),
 	}
