@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -147,8 +148,8 @@ func (t *Table) Schema() *arrow.Schema {
 	return t.schema
 }
 
-// Records builds (once) and returns the table's record batches, one per
-// added batch, in the order added. It ends the building: the batches are
+// Records builds (once) and returns the table's record batches (of at
+// most RecordRows rows each), in the order the batches were added. It ends the building: the batches are
 // handed over to the records, and Add must not be called afterwards. The
 // records stay owned by the table; Release frees them.
 func (t *Table) Records() ([]arrow.RecordBatch, error) {
@@ -166,7 +167,7 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 		dicts.strs[f] = t.strs[f].array()
 	}
 	schema := t.Schema()
-	recs := make([]arrow.RecordBatch, len(t.batches))
+	parts := make([][]arrow.RecordBatch, len(t.batches))
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
@@ -174,7 +175,9 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 		go func() {
 			defer wg.Done()
 			for bi := range next {
-				recs[bi] = t.record(schema, bi, &dicts)
+				rec := t.record(schema, bi, &dicts)
+				parts[bi] = split(schema, rec, RecordRows)
+				rec.Release()
 			}
 		}()
 	}
@@ -183,6 +186,10 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 	}
 	close(next)
 	wg.Wait()
+	var recs []arrow.RecordBatch
+	for _, p := range parts {
+		recs = append(recs, p...)
+	}
 	// The records own the column memory now; the batches' remaining
 	// slices (32-bit local indices, padding) are garbage.
 	t.batches = nil
@@ -196,6 +203,85 @@ func (t *Table) Records() ([]arrow.RecordBatch, error) {
 	}
 	t.records = recs
 	return recs, nil
+}
+
+// RecordRows is the most rows of one record batch of the table. A field
+// column is materialised only in the record batches where it has a value,
+// so smaller batches make rare events (vector, matrix, cpuhp) cheaper; the
+// always-present columns are shared with the parse batch, not copied.
+const RecordRows = 8192
+
+// split cuts rec into record batches of at most rows rows. Columns without
+// nulls are zero-copy slices; nullable columns are copied per part, and a
+// part in which a column is all null gets a shared zeroed buffer instead.
+func split(schema *arrow.Schema, rec arrow.RecordBatch, rows int) []arrow.RecordBatch {
+	n := int(rec.NumRows())
+	var out []arrow.RecordBatch
+	z := sharedZeros
+	if rows > RecordRows {
+		z = newZeros(rows)
+	}
+	for start := 0; start < n; start += rows {
+		end := min(n, start+rows)
+		cols := make([]arrow.Array, rec.NumCols())
+		for i, c := range rec.Columns() {
+			cols[i] = compactSlice(c, start, end, z)
+		}
+		out = append(out, array.NewRecordBatch(schema, cols, int64(end-start)))
+		for _, c := range cols {
+			c.Release()
+		}
+	}
+	return out
+}
+
+// sharedZeros backs the all-null columns of every record batch of every
+// table (Arrow buffers are immutable, so one zeroed block serves them all).
+// It is retained once so that releases never bring it to zero.
+var sharedZeros = func() *zeros {
+	z := newZeros(RecordRows)
+	z.vals.Retain()
+	z.valid.Retain()
+	return z
+}()
+
+// compactSlice returns rows [start, end) of a. start must be a multiple of 8.
+func compactSlice(a arrow.Array, start, end int, z *zeros) arrow.Array {
+	d := a.Data()
+	m := end - start
+	if d.NullN() == 0 {
+		return array.NewSlice(a, int64(start), int64(end))
+	}
+	valid := d.Buffers()[0]
+	nulls := m - bitutil.CountSetBits(valid.Bytes(), start, m)
+	fw, ok := d.DataType().(arrow.FixedWidthDataType)
+	if dt, isDict := d.DataType().(*arrow.DictionaryType); isDict {
+		fw, ok = dt.IndexType.(arrow.FixedWidthDataType), true
+	}
+	if !ok || d.Offset() != 0 {
+		return array.NewSlice(a, int64(start), int64(end))
+	}
+	var bufs []*memory.Buffer
+	if nulls == m {
+		bufs = []*memory.Buffer{z.valid, z.vals}
+	} else {
+		vb := valid.Bytes()[start/8 : (end+7)/8]
+		vals := d.Buffers()[1].Bytes()
+		bw := fw.BitWidth()
+		var vc []byte
+		if bw == 1 {
+			vc = append([]byte(nil), vals[start/8:(end+7)/8]...)
+		} else {
+			vc = append([]byte(nil), vals[start*bw/8:end*bw/8]...)
+		}
+		bufs = []*memory.Buffer{memory.NewBufferBytes(append([]byte(nil), vb...)), memory.NewBufferBytes(vc)}
+	}
+	nd := array.NewData(d.DataType(), m, bufs, nil, nulls, 0)
+	defer nd.Release()
+	if dict := d.Dictionary(); dict != nil {
+		nd.SetDictionary(dict)
+	}
+	return array.MakeFromData(nd)
 }
 
 // flagCols are the decoded irq-info columns of one batch.
