@@ -77,10 +77,10 @@ func ParseFlags(b []byte) (Flags, bool) {
 			return f, false
 		}
 		f.HasMigrate, f.MigrateDisable = true, m
-	}
-	for _, c := range b[5:] {
-		if _, ok := hexDigit(c); !ok {
-			return f, false
+		for _, c := range b[5:] {
+			if _, ok := hexDigit(c); !ok {
+				return f, false
+			}
 		}
 	}
 	f.Present = true

@@ -50,7 +50,7 @@ func NewTable() *Table {
 }
 
 // SetMetadata sets the schema metadata written with the table.
-func (t *Table) SetMetadata(m arrow.Metadata) { t.meta = m }
+func (t *Table) SetMetadata(m arrow.Metadata) { t.meta, t.schema = m, nil }
 
 // Add appends batch b, read from the named input file. Batches of one file
 // must be added in order. b must not be used by the caller afterwards.

@@ -171,7 +171,7 @@ func parseBufferStarted(line []byte) lineResult {
 	if !ok || n < 0 || n > 1<<15-1 {
 		return lineResult{kind: KindProblem, err: ErrBadMarker, msg: "bad CPU number in buffer-started marker"}
 	}
-	return lineResult{kind: KindBufferStarted, cpu: int32(n)}
+	return lineResult{kind: KindBufferStarted, cpu: int32(n), count: -1}
 }
 
 // findCPU finds the "[cpu]" column: a '[' preceded by a space, digits, ']'
@@ -369,6 +369,9 @@ func parseAfterCPU(line []byte, i int, perf bool, rec *ftrace.Record) lineResult
 		if c > 0 {
 			rec.System = name[:c]
 			name = name[c+1:]
+		}
+		if len(name) == 0 {
+			return problem(ErrNoEventName, "no event name after the system")
 		}
 	}
 	rec.Name = name

@@ -42,7 +42,8 @@ type chunk struct {
 	off     int64 // offset of data[0] in the (decompressed) input
 	buf     *[]byte
 	tooLong bool  // a single line longer than the chunk size; data is its head
-	longLen int64 // its length in bytes
+	longLen int64 // its length in bytes, newline included
+	lineLen int64 // its length without the newline
 }
 
 // result is one parsed chunk, with line numbers local to the chunk.
@@ -70,7 +71,9 @@ type result struct {
 // Parse reads one input (already decompressed) named name, appends its
 // events to t in input order and returns its accounting. It returns an
 // error for an unrecognised input, an I/O failure, or (with Strict) the
-// first bad line, as a *SyntaxError.
+// first bad line, as a *SyntaxError. t may be nil to only count (stats).
+// An input whose lines are all problems (no event, no header) is an error
+// wrapping ErrUnknownFormat: it is not the format it was taken for.
 func Parse(ctx context.Context, r io.Reader, name string, t *ftrace.Table, opts Options) (*Stats, error) {
 	br := bufio.NewReaderSize(r, SniffLen)
 	head, err := br.Peek(SniffLen)
@@ -93,8 +96,8 @@ func Parse(ctx context.Context, r io.Reader, name string, t *ftrace.Table, opts 
 	if size <= 0 {
 		size = defaultChunk
 	}
-	if size < MaxLineLen {
-		size = MaxLineLen
+	if size < MaxLineLen+2 {
+		size = MaxLineLen + 2 // room for the longest allowed line and its "\r\n"
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -129,6 +132,8 @@ func Parse(ctx context.Context, r io.Reader, name string, t *ftrace.Table, opts 
 	st := &Stats{
 		File: name, Format: format.String(), Clock: opts.Clock,
 		EventCounts: map[string]int64{}, NonEventKinds: map[string]int64{},
+		ProblemSamples: []*SyntaxError{}, DecodeErrorSamples: []*SyntaxError{},
+		LostMarkers: []Marker{}, BufferStarted: []Marker{}, CPUs: []CPUStats{},
 	}
 	if st.Clock == "" {
 		st.Clock = "unknown"
@@ -169,6 +174,9 @@ func Parse(ctx context.Context, r io.Reader, name string, t *ftrace.Table, opts 
 		return nil, err
 	}
 	col.finish()
+	if st.Events == 0 && st.Problems > 0 && st.NonEventLines == 0 {
+		return nil, fmt.Errorf("%s: %w: none of its %d lines parses as %s (first: %v)", name, ErrUnknownFormat, st.Lines, format, st.ProblemSamples[0])
+	}
 	return st, nil
 }
 
@@ -218,6 +226,7 @@ func split(ctx context.Context, r io.Reader, size int, pool *sync.Pool, out chan
 		// One line fills the whole buffer: report it and skip to its end.
 		head := append([]byte(nil), data[:80]...)
 		length := int64(len(data))
+		nl := int64(0)
 		pool.Put(bp)
 		carry = carry[:0]
 		for {
@@ -226,6 +235,7 @@ func split(ctx context.Context, r io.Reader, size int, pool *sync.Pool, out chan
 			m, err = r.Read(buf)
 			if i := bytes.IndexByte(buf[:m], '\n'); i >= 0 {
 				length += int64(i + 1)
+				nl = 1
 				carry = append(carry, buf[i+1:m]...)
 				pool.Put(bp)
 				break
@@ -239,7 +249,7 @@ func split(ctx context.Context, r io.Reader, size int, pool *sync.Pool, out chan
 				return err
 			}
 		}
-		if !send(chunk{data: head, off: off, tooLong: true, longLen: length}) {
+		if !send(chunk{data: head, off: off, tooLong: true, longLen: length, lineLen: length - nl}) {
 			return nil
 		}
 		off += length
@@ -262,7 +272,7 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 		res.bytes = c.longLen
 		res.problems = 1
 		res.probs = []*SyntaxError{{File: name, Line: 1, Offset: 0,
-			Msg: fmt.Sprintf("line of %d bytes exceeds the %d-byte limit", c.longLen, MaxLineLen), Excerpt: excerpt(c.data), Err: ErrLineTooLong}}
+			Msg: fmt.Sprintf("line of %d bytes exceeds the %d-byte limit", c.lineLen, MaxLineLen), Excerpt: excerpt(c.data), Err: ErrLineTooLong}}
 		res.firstErr = res.probs[0]
 		return res
 	}
@@ -272,7 +282,7 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 	var rec ftrace.Record
 	data := c.data
 	var lineNo, pos int64
-	pendingStart := map[int32]int{} // cpu -> index in res.markers awaiting NextTS
+	pendingStart := map[int32][]int{} // cpu -> indexes in res.markers awaiting NextTS
 	for len(data) > 0 {
 		var line []byte
 		i := bytes.IndexByte(data, '\n')
@@ -309,7 +319,7 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 			res.kinds[r.kind]++
 			m := Marker{Kind: r.kind.String(), CPU: r.cpu, Count: r.count, File: name, Line: lineNo, Offset: start}
 			res.markers = append(res.markers, m)
-			pendingStart[r.cpu] = len(res.markers) - 1
+			pendingStart[r.cpu] = append(pendingStart[r.cpu], len(res.markers)-1)
 			continue
 		default:
 			res.kinds[r.kind]++
@@ -332,11 +342,11 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 			rec.Args = args
 			rec.Generic = true
 		}
-		if rec.Generic {
+		if rec.Event == ftrace.EvUnknown {
 			res.generic++
-			if bytes.HasPrefix(rec.Raw, []byte("[FAILED TO PARSE]")) {
-				res.ftp++
-			}
+		}
+		if rec.Generic && bytes.HasPrefix(rec.Raw, []byte("[FAILED TO PARSE]")) {
+			res.ftp++
 		}
 		b.Append(&rec)
 		res.kinds[KindEvent]++
@@ -353,9 +363,11 @@ func parseChunk(c chunk, perf bool, name string, strict bool) *result {
 		cs.LastTS = max(cs.LastTS, ts)
 		cs.lastSeen = ts
 		if len(pendingStart) > 0 {
-			if mi, ok := pendingStart[rec.CPU]; ok {
+			if mis, ok := pendingStart[rec.CPU]; ok {
 				next := ts
-				res.markers[mi].NextTS = &next
+				for _, mi := range mis {
+					res.markers[mi].NextTS = &next
+				}
 				delete(pendingStart, rec.CPU)
 			}
 		}
@@ -384,13 +396,13 @@ type collector struct {
 	cpus     map[int32]*CPUStats
 	// open markers (index into st.LostMarkers / st.BufferStarted) waiting
 	// for their CPU's next event
-	openLost, openStart map[int32]int
+	openLost, openStart map[int32][]int
 	units               uint8
 }
 
 func newCollector(st *Stats, t *ftrace.Table, name string) *collector {
 	return &collector{st: st, t: t, name: name, cpus: map[int32]*CPUStats{},
-		openLost: map[int32]int{}, openStart: map[int32]int{}}
+		openLost: map[int32][]int{}, openStart: map[int32][]int{}}
 }
 
 func (c *collector) add(r *result, strict bool) error {
@@ -447,11 +459,15 @@ func (c *collector) add(r *result, strict bool) error {
 	// first event per CPU, then take this chunk's.
 	for cpu, cs := range r.cpus {
 		ts := cs.firstSeen
-		if i, ok := c.openLost[cpu]; ok && st.LostMarkers[i].NextTS == nil {
-			st.LostMarkers[i].NextTS = &ts
+		for _, i := range c.openLost[cpu] {
+			if st.LostMarkers[i].NextTS == nil {
+				st.LostMarkers[i].NextTS = &ts
+			}
 		}
-		if i, ok := c.openStart[cpu]; ok && st.BufferStarted[i].NextTS == nil {
-			st.BufferStarted[i].NextTS = &ts
+		for _, i := range c.openStart[cpu] {
+			if st.BufferStarted[i].NextTS == nil {
+				st.BufferStarted[i].NextTS = &ts
+			}
 		}
 		delete(c.openLost, cpu)
 		delete(c.openStart, cpu)
@@ -463,7 +479,7 @@ func (c *collector) add(r *result, strict bool) error {
 		case "buffer_started":
 			st.BufferStarted = append(st.BufferStarted, m)
 			if m.NextTS == nil {
-				c.openStart[m.CPU] = len(st.BufferStarted) - 1
+				c.openStart[m.CPU] = append(c.openStart[m.CPU], len(st.BufferStarted)-1)
 			}
 		default:
 			st.LostMarkers = append(st.LostMarkers, m)
@@ -471,7 +487,7 @@ func (c *collector) add(r *result, strict bool) error {
 				st.LostEvents += m.Count
 			}
 			if m.NextTS == nil {
-				c.openLost[m.CPU] = len(st.LostMarkers) - 1
+				c.openLost[m.CPU] = append(c.openLost[m.CPU], len(st.LostMarkers)-1)
 			}
 		}
 	}
@@ -494,7 +510,9 @@ func (c *collector) add(r *result, strict bool) error {
 	if r.batch != nil {
 		b := r.batch
 		b.Rebase(base, r.off)
-		c.t.Add(c.name, b)
+		if c.t != nil {
+			c.t.Add(c.name, b)
+		}
 		b.EventCounts(func(name string, n int64) { st.EventCounts[name] += n })
 	}
 	c.lineBase += r.lines

@@ -2,7 +2,9 @@ package parse
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/irqtrace/irqtrace/ftrace"
@@ -24,6 +26,20 @@ var formatNames = [...]string{"unknown", "ftrace", "trace_pipe", "trace-cmd", "p
 
 func (f Format) String() string { return formatNames[f] }
 
+// ParseFormat returns the Format named s (as String prints it; "auto" and
+// "" give FormatUnknown, which means: detect).
+func ParseFormat(s string) (Format, error) {
+	if s == "" || s == "auto" {
+		return FormatUnknown, nil
+	}
+	for f, n := range formatNames {
+		if f > 0 && n == s {
+			return Format(f), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown format %q (want auto, ftrace, trace_pipe, trace-cmd or perf-script)", s)
+}
+
 // SniffLen is how much of an input Detect looks at.
 const SniffLen = 64 << 10
 
@@ -44,7 +60,7 @@ func Detect(head []byte) (Format, error) {
 	if isBinary(head) {
 		return 0, fmt.Errorf("%w: the input is binary data, not text; expected tracer text output (ftrace trace or trace_pipe, trace-cmd report, perf script)", ErrUnknownFormat)
 	}
-	if t := bytes.TrimLeft(head, " \t\r\n"); t[0] == '{' || t[0] == '[' && len(t) > 1 && (t[1] == '{' || t[1] == '"' || t[1] == '\n' || t[1] == ' ' || t[1] == ']') {
+	if t := bytes.TrimLeft(head, " \t\r\n"); t[0] == '{' || t[0] == '[' && looksJSON(t) {
 		return 0, fmt.Errorf("%w: the input looks like a JSON document; expected tracer text output (ftrace trace or trace_pipe, trace-cmd report, perf script)", ErrUnknownFormat)
 	}
 	var (
@@ -109,6 +125,18 @@ func Detect(head []byte) (Format, error) {
 		return FormatTraceCmd, nil
 	}
 	return 0, fmt.Errorf("%w: no line looks like a trace event; expected ftrace text ('comm-pid [cpu] ts: event: ...' lines), trace-cmd report ('cpus=N' then events) or perf script ('comm tid [cpu] ts: sys:event: ...')", ErrUnknownFormat)
+}
+
+// looksJSON reports whether b starts with a few well-formed JSON tokens
+// (any JSON array does; a dmesg line "[    0.275906] text" does not).
+func looksJSON(b []byte) bool {
+	d := json.NewDecoder(bytes.NewReader(b))
+	for i := 0; i < 8; i++ {
+		if _, err := d.Token(); err != nil {
+			return err == io.EOF && i > 0
+		}
+	}
+	return true
 }
 
 // isPadded reports whether the event name is followed by ':' and at least

@@ -120,16 +120,22 @@ func (h *Header) read(line []byte) {
 }
 
 // Merge combines per-file stats into one summary whose Files lists them.
+// Counts add up; per-CPU first/last timestamps are combined as numbers,
+// which is meaningful only when the files share one clock (Clock says
+// "mixed" otherwise: read the per-file entries then).
 func Merge(files []*Stats) *Stats {
 	if len(files) == 1 {
 		return files[0]
 	}
-	t := &Stats{EventCounts: map[string]int64{}, NonEventKinds: map[string]int64{}, Files: files}
+	t := &Stats{EventCounts: map[string]int64{}, NonEventKinds: map[string]int64{}, Files: files,
+		ProblemSamples: []*SyntaxError{}, DecodeErrorSamples: []*SyntaxError{},
+		LostMarkers: []Marker{}, BufferStarted: []Marker{}, CPUs: []CPUStats{}}
 	cpus := map[int32]*CPUStats{}
 	for i, f := range files {
 		if i == 0 {
-			t.Format, t.Clock, t.Unit = f.Format, f.Clock, f.Unit
+			t.Format, t.Clock, t.Unit, t.Header = f.Format, f.Clock, f.Unit, f.Header
 		}
+		t.Header.CPUs = max(t.Header.CPUs, f.Header.CPUs)
 		if f.Format != t.Format {
 			t.Format = "mixed"
 		}
