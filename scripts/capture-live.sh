@@ -102,9 +102,21 @@ activity() {
     dd if="$WORK/dd.bin" of=/dev/null bs=64k iflag=direct status=none 2>/dev/null
     marker "3 ($tag end)"
 }
-export -f activity marker
+# busy loop for $1 seconds (used under perf: on this machine perf records no
+# tracepoint samples from the idle task of CPU1, so keep the CPUs busy)
+spin() { timeout "$1" bash -c 'while :; do :; done' 2>/dev/null; return 0; }
+export -f activity marker spin
 export WORK
 
+show_cmd() {   # print an argv with single quotes around words that need them; strip $WORK/
+    local a out=""
+    for a in "$@"; do
+        a=${a//$WORK\//}
+        case $a in *[[:space:]\&\;\|\*]*) out+="'$a' ";; *) out+="$a ";; esac
+    done
+    printf '%s' "${out% }"
+}
+fits() { [ "$(stat -c %s "$1")" -le "$MAX_PLAIN" ]; }
 # Store $1 (a file in $WORK) as $2 in $OUT, xz -9 if it is too big.
 store() {
     local src=$1 name=$2 sz
@@ -192,17 +204,21 @@ function_capture
 
 # ---- 6 trace_pipe
 pipe_capture() {
-    local name=trace_pipe.txt
-    new_instance || return 1
-    enable_irq_events
-    echo 1 > "$I/tracing_on"
-    timeout 0.5 cat "$I/trace_pipe" > "$WORK/$name" &
-    local rp=$!; BGPIDS+=("$rp")
-    activity 0.25 pipe
-    wait "$rp"
-    echo 0 > "$I/tracing_on"
+    local name=trace_pipe.txt d note=""
+    for d in 0.5 0.25 0.1; do   # reader time; shrinks if the machine is busy
+        new_instance || return 1
+        enable_irq_events
+        echo 1 > "$I/tracing_on"
+        timeout "$d" cat "$I/trace_pipe" > "$WORK/$name" &
+        local rp=$!; BGPIDS+=("$rp")
+        activity 0 pipe
+        wait "$rp"
+        echo 0 > "$I/tracing_on"
+        fits "$WORK/$name" && break
+        note="$note retried: $(stat -c %s "$WORK/$name") bytes with ${d}s;"
+    done
     local stored; stored=$(store "$WORK/$name" "$name")
-    result "$stored" OK "default options, clock local; tracing_on=1 then 'timeout 0.5 cat instances/$INST_NAME/trace_pipe' while generating activity" ""
+    result "$stored" OK "default options, clock local; tracing_on=1 then 'timeout $d cat instances/$INST_NAME/trace_pipe' while activity() (sleep 0) runs" "$note"
 }
 pipe_capture
 
@@ -246,8 +262,8 @@ overflow_lost_iter() {
         overflow_setup || return 1
         echo 0 > "$I/options/pause-on-trace"
         echo 1 > "$I/tracing_on"
-        flood a 20000 & local f1=$!; BGPIDS+=("$f1")
-        flood b 20000 & local f2=$!; BGPIDS+=("$f2")
+        flood a 10000 & local f1=$!; BGPIDS+=("$f1")
+        flood b 10000 & local f2=$!; BGPIDS+=("$f2")
         sleep 0.05
         # one read() of 4 KiB, pause while the writers lap the iterator, then read the rest
         { exec 3< "$I/trace"; dd bs=4096 count=1 status=none <&3; sleep 0.3; cat <&3; exec 3<&-; } > "$WORK/$name"
@@ -255,7 +271,7 @@ overflow_lost_iter() {
         echo 0 > "$I/tracing_on"
         if grep -Eq '^CPU:[0-9]+ \[LOST' "$WORK/$name"; then
             local stored; stored=$(store "$WORK/$name" "$name")
-            result "$stored" OK "buffer_size_kb=1 (kernel gives $OVF_KB); options/pause-on-trace=0; clock local; tracing left ON while reading: 2 parallel loops of 20000 trace_marker writes + dd; after 0.05 s read trace as: one 4096-byte read(), sleep 0.3, cat rest" "attempt $try"
+            result "$stored" OK "buffer_size_kb=1 (kernel gives $OVF_KB); options/pause-on-trace=0; clock local; tracing left ON while reading: 2 parallel loops of 10000 trace_marker writes + dd; after 0.05 s read trace as: one 4096-byte read(), sleep 0.3, cat rest" "attempt $try"
             return 0
         fi
     done
@@ -263,21 +279,25 @@ overflow_lost_iter() {
 }
 # 7c: overrun first, then start a trace_pipe reader -> "CPU:N [LOST N EVENTS]"
 overflow_lost_pipe() {
-    local name=trace_pipe-lost.txt try
-    for try in 1 2 3 4 5; do
+    local name=trace_pipe-lost.txt try d=0.5 note=""
+    for try in 1 2 3 4 5 6; do
         overflow_setup || return 1
         echo 1 > "$I/tracing_on"
         flood a 600 & local fp=$!; BGPIDS+=("$fp")
         flood b 300; wait "$fp"
-        timeout 0.5 cat "$I/trace_pipe" > "$WORK/$name"
+        timeout "$d" cat "$I/trace_pipe" > "$WORK/$name"
         echo 0 > "$I/tracing_on"
         if grep -Eq '^CPU:[0-9]+ \[LOST' "$WORK/$name"; then
-            local stored; stored=$(store "$WORK/$name" "$name")
-            result "$stored" OK "buffer_size_kb=1 (kernel gives $OVF_KB); default options; clock local; overrun first (2 parallel trace_marker loops 600+300 + dd), THEN 'timeout 0.5 cat trace_pipe' with tracing still on" "attempt $try"
-            return 0
+            if fits "$WORK/$name" || [ "$try" -ge 5 ]; then
+                local stored; stored=$(store "$WORK/$name" "$name")
+                result "$stored" OK "buffer_size_kb=1 (kernel gives $OVF_KB); default options; clock local; overrun first (2 parallel trace_marker loops 600+300 + dd), THEN 'timeout $d cat trace_pipe' with tracing still on" "attempt $try;$note"
+                return 0
+            fi
+            note="$note $(stat -c %s "$WORK/$name") bytes with ${d}s;"
+            d=0.15
         fi
     done
-    result "$name" FAILED "see trace_pipe-lost" "no LOST marker after 5 attempts"
+    result "$name" FAILED "see trace_pipe-lost" "no LOST marker after 6 attempts"
 }
 overflow_started
 overflow_lost_iter
@@ -309,12 +329,11 @@ ensure_tool() {  # $1 command, $2 package
 }
 
 # ---- 8 trace-cmd (instance only)
-top_snapshot() {  # top-level state that must not change
+top_snapshot() {  # top-level settings that must not change (reads only small control files)
     local f
     for f in tracing_on current_tracer set_event trace_clock buffer_size_kb trace_options tracing_cpumask; do
         printf '%s: %s\n' "$f" "$(tr '\n' ' ' < "$TRACEFS/$f" 2>&1)"
     done
-    grep -m1 'entries-in-buffer' "$TRACEFS/trace" 2>/dev/null | sed 's/^/top trace header: /'
 }
 tracecmd_capture() {
     if ! ensure_tool trace-cmd trace-cmd; then
@@ -326,20 +345,28 @@ tracecmd_capture() {
     # -d: do not enable function tracing (else trace-cmd writes /proc/sys/kernel/ftrace_enabled: EPERM here)
     # -k: skip trace-cmd's end-of-run reset (it would write set_ftrace_filter: EPERM here,
     #     and die before removing the instance); our trap tears the instance down instead.
-    local cmd=(trace-cmd record -k -d -B "$TCMD_INST" -e irq -e irq_vectors -e ipi --compression none -o "$WORK/trace.dat"
-               env I="$TRACEFS/instances/$TCMD_INST" bash -c 'activity 0.5 tcmd')
-    "${cmd[@]}" > "$WORK/tcmd-record.log" 2>&1; local rc=$?
-    teardown_instance "$TRACEFS/instances/$TCMD_INST"
+    # The workload is activity(); its window shrinks if the report text gets too big.
+    local w cmd rc note=""
+    for w in 0.3 0.1 0.02; do
+        rm -f "$WORK/trace.dat"
+        cmd=(trace-cmd record -k -d -B "$TCMD_INST" -e irq -e irq_vectors -e ipi --compression none -o "$WORK/trace.dat"
+             env I="$TRACEFS/instances/$TCMD_INST" bash -c "activity $w tcmd")
+        "${cmd[@]}" > "$WORK/tcmd-record.log" 2>&1; rc=$?
+        teardown_instance "$TRACEFS/instances/$TCMD_INST"
+        [ $rc -eq 0 ] && [ -s "$WORK/trace.dat" ] || break
+        trace-cmd report -i "$WORK/trace.dat" > "$WORK/trace-cmd-report.txt" 2> "$WORK/tcmd-report.err"
+        [ "$(stat -c %s "$WORK/trace-cmd-report.txt")" -le "$MAX_PLAIN" ] && break
+        note="$note retried: report was $(stat -c %s "$WORK/trace-cmd-report.txt") bytes with window ${w}s;"
+    done
     top_snapshot > "$WORK/top-after"
-    if diff -u "$WORK/top-before" "$WORK/top-after" > "$WORK/top-diff"; then TOPCHK="top-level tracefs state unchanged (tracing_on,current_tracer,set_event,trace_clock,buffer_size_kb,trace_options,tracing_cpumask,entries)"; else TOPCHK="WARNING top-level state changed: $(tr '\n' ' ' < "$WORK/top-diff")"; fi
+    if diff -u "$WORK/top-before" "$WORK/top-after" > "$WORK/top-diff"; then TOPCHK="top-level tracefs state unchanged (tracing_on,current_tracer,set_event,trace_clock,buffer_size_kb,trace_options,tracing_cpumask; the top-level trace file itself is never opened);$note"; else TOPCHK="WARNING top-level state changed: $(tr '\n' ' ' < "$WORK/top-diff");$note"; fi
     if [ $rc -ne 0 ] || [ ! -s "$WORK/trace.dat" ]; then
         result "trace-cmd-report.txt" FAILED "${cmd[*]}" "rc=$rc: $(tail -3 "$WORK/tcmd-record.log" | tr '\n' ' ')"; return 1
     fi
-    trace-cmd report -i "$WORK/trace.dat" > "$WORK/trace-cmd-report.txt" 2> "$WORK/tcmd-report.err"
     trace-cmd report -t -i "$WORK/trace.dat" > "$WORK/trace-cmd-report-ns.txt" 2>> "$WORK/tcmd-report.err"
     local s1 s2; s1=$(store "$WORK/trace-cmd-report.txt" trace-cmd-report.txt); s2=$(store "$WORK/trace-cmd-report-ns.txt" trace-cmd-report-ns.txt)
-    local rec="${cmd[*]}"; rec=${rec//$WORK\//}
-    result "$s1" OK "$rec   (workload = activity() with sleep 0.5 s, markers go to the trace-cmd instance); trace-cmd report -i trace.dat" "$TOPCHK"
+    local rec; rec=$(show_cmd "${cmd[@]}")
+    result "$s1" OK "$rec   (workload = activity() with sleep ${w} s, markers go to the trace-cmd instance); trace-cmd report -i trace.dat" "$TOPCHK"
     result "$s2" OK "same trace.dat; trace-cmd report -t -i trace.dat" ""
     # trace.dat embeds /proc/kallsyms (~5 MB): keep it xz-compressed if that is < 1 MB
     local dsz; dsz=$(stat -c %s "$WORK/trace.dat")
@@ -364,29 +391,43 @@ perf_capture() {
                -e irq_vectors:reschedule_entry -e irq_vectors:reschedule_exit
                -e irq_vectors:call_function_single_entry -e irq_vectors:call_function_single_exit
                -e ipi:ipi_send_cpu -e ipi:ipi_send_cpumask)
-    local cmd=(perf record -q -a "${evs[@]}" -o "$WORK/perf.data" -- bash -c 'activity 0.5 perf; sleep 0.3')
-    "${cmd[@]}" > "$WORK/perf-record.log" 2>&1; local rc=$?
-    if [ $rc -ne 0 ] || [ ! -s "$WORK/perf.data" ]; then
-        result "perf-script.txt" FAILED "${cmd[*]}" "rc=$rc: $(tail -3 "$WORK/perf-record.log" | tr '\n' ' ')"; return 1
-    fi
-    local rec="${cmd[*]}"; rec=${rec//$WORK\//}
-    perf script -i "$WORK/perf.data" > "$WORK/perf-script.txt" 2> "$WORK/perf-script.err"
-    perf script -i "$WORK/perf.data" --ns > "$WORK/perf-script-ns.txt" 2>> "$WORK/perf-script.err"
-    perf script -i "$WORK/perf.data" -F comm,pid,tid,cpu,time,event,trace > "$WORK/perf-script-pidtid.txt" 2>> "$WORK/perf-script.err"
+    local w sp cmd rc rec note=""
+    for w in "0.5 0.9" "0.2 0.4" "0.05 0.15"; do   # activity sleep, busy-loop seconds
+        read -r w sp <<< "$w"
+        rm -f "$WORK/perf.data"
+        cmd=(perf record -q -a "${evs[@]}" -o "$WORK/perf.data" -- bash -c "spin $sp & activity $w perf; wait")
+        "${cmd[@]}" > "$WORK/perf-record.log" 2>&1; rc=$?
+        if [ $rc -ne 0 ] || [ ! -s "$WORK/perf.data" ]; then
+            result "perf-script.txt" FAILED "${cmd[*]}" "rc=$rc: $(tail -3 "$WORK/perf-record.log" | tr '\n' ' ')"; return 1
+        fi
+        perf script -i "$WORK/perf.data" > "$WORK/perf-script.txt" 2> "$WORK/perf-script.err"
+        perf script -i "$WORK/perf.data" --ns > "$WORK/perf-script-ns.txt" 2>> "$WORK/perf-script.err"
+        perf script -i "$WORK/perf.data" -F comm,pid,tid,cpu,time,event,trace > "$WORK/perf-script-pidtid.txt" 2>> "$WORK/perf-script.err"
+        fits "$WORK/perf-script-ns.txt" && fits "$WORK/perf-script-pidtid.txt" && break
+        note="$note retried: --ns output was $(stat -c %s "$WORK/perf-script-ns.txt") bytes with sleep ${w}s;"
+    done
+    rec=$(show_cmd "${cmd[@]}")
     local s
-    s=$(store "$WORK/perf-script.txt" perf-script.txt);               result "$s" OK "$rec   (workload = activity() with sleep 0.5 s, ~1 s total); perf script -i perf.data" ""
+    s=$(store "$WORK/perf-script.txt" perf-script.txt);               result "$s" OK "$rec   (workload = activity() with sleep ${w}s + a ${sp}s busy loop); perf script -i perf.data" "$note"
     s=$(store "$WORK/perf-script-ns.txt" perf-script-ns.txt);         result "$s" OK "same perf.data; perf script -i perf.data --ns" ""
     s=$(store "$WORK/perf-script-pidtid.txt" perf-script-pidtid.txt); result "$s" OK "same perf.data; perf script -i perf.data -F comm,pid,tid,cpu,time,event,trace" ""
     if [ "$(stat -c %s "$WORK/perf.data")" -lt 1048576 ]; then cp "$WORK/perf.data" "$OUT/perf.data"; result perf.data OK "raw perf.data of the record above" ""; fi
     # callchains (kernel only: user stacks of unrelated processes would be large and noisy)
-    local cc=(perf record -q -a -g --kernel-callchains -e irq:irq_handler_entry -e irq_vectors:local_timer_entry -o "$WORK/perf-callchain.data" -- bash -c 'activity 0.2 perfcc')
-    "${cc[@]}" > "$WORK/perf-cc.log" 2>&1; rc=$?
-    if [ $rc -ne 0 ]; then
-        result "perf-script-callchain.txt" FAILED "${cc[*]}" "rc=$rc"; return 1
-    fi
-    perf script -i "$WORK/perf-callchain.data" > "$WORK/perf-script-callchain.txt" 2>> "$WORK/perf-script.err"
-    rec="${cc[*]}"; rec=${rec//$WORK\//}
-    s=$(store "$WORK/perf-script-callchain.txt" perf-script-callchain.txt); result "$s" OK "$rec   (workload = activity() with sleep 0.2 s); perf script -i perf-callchain.data" ""
+    local cc note=""
+    for w in "0.2 0.4" "0.05 0.15" "0 0.05"; do
+        read -r w sp <<< "$w"
+        rm -f "$WORK/perf-callchain.data"
+        cc=(perf record -q -a -g --kernel-callchains -e irq:irq_handler_entry -o "$WORK/perf-callchain.data" -- bash -c "spin $sp & activity $w perfcc; wait")
+        "${cc[@]}" > "$WORK/perf-cc.log" 2>&1; rc=$?
+        if [ $rc -ne 0 ]; then
+            result "perf-script-callchain.txt" FAILED "${cc[*]}" "rc=$rc"; return 1
+        fi
+        perf script -i "$WORK/perf-callchain.data" > "$WORK/perf-script-callchain.txt" 2>> "$WORK/perf-script.err"
+        fits "$WORK/perf-script-callchain.txt" && break
+        note="$note retried: $(stat -c %s "$WORK/perf-script-callchain.txt") bytes with sleep ${w}s;"
+    done
+    rec=$(show_cmd "${cc[@]}")
+    s=$(store "$WORK/perf-script-callchain.txt" perf-script-callchain.txt); result "$s" OK "$rec   (workload = activity() with sleep ${w}s + a ${sp}s busy loop); perf script -i perf-callchain.data" "$note"
     if [ "$(stat -c %s "$WORK/perf-callchain.data")" -lt 1048576 ]; then cp "$WORK/perf-callchain.data" "$OUT/"; result perf-callchain.data OK "raw perf.data of the -g record above" ""; fi
 }
 perf_capture
