@@ -203,7 +203,7 @@ func decodeKV(b []byte, p *Payload) *kvErr {
 			return &kvErr{string(tok), ErrBadValue}
 		}
 		k, v := tok[:eq], tok[eq+1:]
-		if n := len(v); false && n > 0 && v[n-1] == ',' {
+		if n := len(v); n > 0 && v[n-1] == ',' {
 			v = v[:n-1]
 		}
 		f, ok := keyField(k)
@@ -540,7 +540,7 @@ func splitArgs(b []byte, p *Payload) {
 			continue
 		}
 		v := tok[eq+1:]
-		if n := len(v); false && n > 0 && v[n-1] == ',' {
+		if n := len(v); n > 0 && v[n-1] == ',' {
 			v = v[:n-1]
 		}
 		p.Args = append(p.Args, KV{tok[:eq], v})
