@@ -308,7 +308,8 @@ func (t *Table) flagColumns(b *Batch) *flagCols {
 	fc.depth.valid = make([]byte, (n+7)/8)
 	fc.migr.valid = make([]byte, (n+7)/8)
 	for row, gi := range c.vals {
-		if c.valid[row>>3]&(1<<(row&7)) == 0 {
+		// c.vals may be padded past the last flagged row; c.valid is not.
+		if row>>3 >= len(c.valid) || c.valid[row>>3]&(1<<(row&7)) == 0 {
 			continue
 		}
 		f := &t.flagOf[gi]
