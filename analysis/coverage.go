@@ -25,10 +25,16 @@ func (b *builder) coverage() {
 	for cpu, ms := range b.marks {
 		for k, mk := range ms {
 			prev := b.gapStart[cpu][k]
+			if c := m.cpus[cpu]; k >= b.markNext[cpu] && c != nil && c.seen {
+				// No event of the CPU after the marker: the gap starts at
+				// its last event.
+				prev = c.lastEvent
+			}
 			if prev == null {
 				prev = first[cpu] // the marker precedes the CPU's first event
 			}
-			next := last[cpu]
+			// No event after the marker: the gap runs to the end.
+			next := int64(1<<63 - 1)
 			if mk.NextTS != nil {
 				next = *mk.NextTS
 			}
@@ -48,10 +54,19 @@ func (b *builder) coverage() {
 		g := gaps[c.CPU]
 		sort.Slice(g, func(i, j int) bool { return g[i][0] < g[j][0] })
 		for _, gap := range g {
-			if gap[0] > start {
-				m.Coverage = append(m.Coverage, Coverage{CPU: c.CPU, StartNS: start, EndNS: min(gap[0], end), Reason: "lost_events"})
+			if gap[0] >= end {
+				// The gap begins at the CPU's last event (events were lost at
+				// the end of the trace) or after the end of a perf recording
+				// of the CPU.
+				if end == last[c.CPU] {
+					reason = "lost_events"
+				}
+				break
 			}
-			start = gap[1]
+			if gap[0] > start {
+				m.Coverage = append(m.Coverage, Coverage{CPU: c.CPU, StartNS: start, EndNS: gap[0], Reason: "lost_events"})
+			}
+			start = max(start, gap[1])
 		}
 		if start <= end {
 			m.Coverage = append(m.Coverage, Coverage{CPU: c.CPU, StartNS: start, EndNS: end, Reason: reason})

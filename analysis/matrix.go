@@ -30,7 +30,9 @@ var (
 
 // matrixOp returns the predicted counter changes of an irq_matrix event
 // (kernel/irq/matrix.c): per-CPU avl, alloc, managed, then global avl,
-// rsvd, total_alloc, online_maps. online is the map's online flag.
+// rsvd, total_alloc, online_maps. online is the map's online flag (frees
+// and managed reservations touch the global counters only for an online
+// map). A nil delta is not predicted.
 func matrixOp(id ftrace.EventID, online bool) (cAvl, cAlloc, cMgd, gAvl, gRsvd, gTalloc, gMaps delta, ok bool) {
 	onl := func(d delta) delta {
 		if online {
@@ -40,9 +42,18 @@ func matrixOp(id ftrace.EventID, online bool) (cAvl, cAlloc, cMgd, gAvl, gRsvd, 
 	}
 	switch id {
 	case ftrace.EvMatrixAlloc:
-		return dec, inc, same, onl(dec), delta{0, -1}, onl(inc), same, true
+		// Only online maps are searched: the counters change unconditionally.
+		return dec, inc, same, dec, delta{0, -1}, inc, same, true
 	case ftrace.EvMatrixAllocManaged:
-		return same, inc, same, same, same, onl(inc), same, true
+		// total_allocated++ whatever the map's online state.
+		return same, inc, same, same, same, inc, same, true
+	case ftrace.EvMatrixAssign:
+		// A preallocated vector marked in the local (online) map.
+		return dec, inc, same, dec, same, inc, same, true
+	case ftrace.EvMatrixAssignSystem:
+		// replace=true takes an allocated bit back (allocated--,
+		// total_allocated--); no per-CPU counters are printed.
+		return nil, nil, nil, same, same, delta{0, -1}, same, true
 	case ftrace.EvMatrixFree:
 		// +1 available for a regular vector, 0 for a managed one.
 		return delta{0, 1}, dec, same, onl(delta{0, 1}), same, onl(dec), same, true
@@ -55,10 +66,13 @@ func matrixOp(id ftrace.EventID, online bool) (cAvl, cAlloc, cMgd, gAvl, gRsvd, 
 	case ftrace.EvMatrixRemoveReserved:
 		return nil, nil, nil, same, dec, same, same, true
 	case ftrace.EvMatrixOnline:
-		return nil, nil, nil, any_, same, any_, inc, true
+		// global_available += the map's available (not printed).
+		return nil, nil, nil, any_, same, same, inc, true
 	case ftrace.EvMatrixOffline:
-		return nil, nil, nil, any_, same, any_, dec, true
+		return nil, nil, nil, any_, same, same, dec, true
 	}
+	// irq_matrix_alloc_reserved has no caller in the kernels read: its
+	// counters are taken as printed, unchecked.
 	return nil, nil, nil, nil, nil, nil, nil, false
 }
 
@@ -72,27 +86,37 @@ func (b *builder) matrix(e *ev) {
 	cAvl, cAlloc, cMgd, gAvl, gRsvd, gTalloc, gMaps, ok := matrixOp(e.id, e.b&bitOnline != 0)
 	explained := b.gEpoch != b.hotplugs
 	if b.gKnown && ok {
-		b.check(e, "global_avl", b.g.avl, e.gavl, gAvl, explained)
-		b.check(e, "global_rsvd", b.g.rsvd, e.grsvd, gRsvd, explained)
-		b.check(e, "total_alloc", b.g.talloc, e.talloc, gTalloc, explained)
-		b.check(e, "online_maps", b.g.maps, int64(e.onlineMaps), gMaps, explained)
+		b.check(e, null, "global_avl", b.g.avl, e.gavl, gAvl, explained)
+		b.check(e, null, "global_rsvd", b.g.rsvd, e.grsvd, gRsvd, explained)
+		b.check(e, null, "total_alloc", b.g.talloc, e.talloc, gTalloc, explained)
+		b.check(e, null, "online_maps", b.g.maps, int64(e.onlineMaps), gMaps, explained)
 	}
 	b.g = globalMatrix{maps: int64(e.onlineMaps), avl: e.gavl, rsvd: e.grsvd, talloc: e.talloc}
 	b.gKnown, b.gEpoch = true, b.hotplugs
 	if e.id.Info().Family != ftrace.FamMatrixCPU || e.tcpu == null {
 		return
 	}
+	if cc := b.cpu(e.tcpu); !cc.online && e.b&bitOnline != 0 {
+		// The kernel says this CPU's map is online: it came back without
+		// the trace showing its bring-up (perf stops recording a CPU at
+		// its first offline).
+		cc.bringing = true
+		b.setOnline(cc, e)
+	}
 	c := &b.cpu(e.tcpu).matrix
 	if c.known && ok {
 		ex := c.epoch != b.hotplugs
-		b.check(e, fmt.Sprintf("cpu%d.avl", e.tcpu), c.avl, int64(e.avl), cAvl, ex)
-		b.check(e, fmt.Sprintf("cpu%d.alloc", e.tcpu), c.alloc, int64(e.alloc), cAlloc, ex)
-		b.check(e, fmt.Sprintf("cpu%d.managed", e.tcpu), c.managed, int64(e.managed), cMgd, ex)
+		b.check(e, e.tcpu, "avl", c.avl, int64(e.avl), cAvl, ex)
+		b.check(e, e.tcpu, "alloc", c.alloc, int64(e.alloc), cAlloc, ex)
+		b.check(e, e.tcpu, "managed", c.managed, int64(e.managed), cMgd, ex)
 	}
 	*c = cpuMatrix{known: true, epoch: b.hotplugs, avl: int64(e.avl), alloc: int64(e.alloc), managed: int64(e.managed)}
 }
 
-func (b *builder) check(e *ev, field string, prev, got int64, d delta, explained bool) {
+// check compares one printed counter with the model's prediction: a
+// global one (cpu null) against the previous irq_matrix event, a per-CPU
+// one against that CPU's previous irq_matrix event.
+func (b *builder) check(e *ev, cpu int32, field string, prev, got int64, d delta, explained bool) {
 	if d == nil || got == null {
 		return
 	}
@@ -107,10 +131,15 @@ func (b *builder) check(e *ev, field string, prev, got int64, d delta, explained
 	}
 	b.m.Counts.MatrixMismatches++
 	a := Anomaly{Kind: "matrix_mismatch", TS: e.ts, CPU: e.cpu, Line: e.line, Explained: explained}
+	since := "the previous irq_matrix event"
+	if cpu != null {
+		field = fmt.Sprintf("cpu%d.%s", cpu, field)
+		since = fmt.Sprintf("CPU %d's previous irq_matrix event", cpu)
+	}
 	a.Message = fmt.Sprintf("%s: %s = %d, the model expected %d%s", e.id, field, got, prev+d[0], alt(prev, d))
 	if explained {
 		mm.Explained++
-		a.Message += " (a CPU went offline or online since the previous irq_matrix event, which changes the counters without events)"
+		a.Message += " (a CPU went offline or online since " + since + ", which changes the counters without events)"
 	} else {
 		mm.Unexplained++
 	}

@@ -16,6 +16,10 @@ type Model struct {
 	Softirqs  []SoftirqRun  `json:"-"`
 	IPIs      []IPIDelivery `json:"-"`
 	Coverage  []Coverage    `json:"coverage"`
+	Console   []Text        `json:"-"` // printk:console messages
+	Markers   []Text        `json:"-"` // trace_marker writes
+	Calls     []Call        `json:"-"` // function-tracer hits of TracedFunctions
+	Sched     []SchedEvent  `json:"-"`
 	Anomalies []Anomaly     `json:"anomalies"`
 	Counts    Counts        `json:"counts"`
 
@@ -31,8 +35,10 @@ type Counts struct {
 	HandlerOpen      int64 `json:"handler_open_entries"`
 	Sysvecs          int64 `json:"sysvec_invocations"`
 	SysvecOrphans    int64 `json:"sysvec_orphan_exits"`
+	SysvecOpen       int64 `json:"sysvec_open_entries"`
 	Softirqs         int64 `json:"softirq_runs"`
 	SoftirqOrphans   int64 `json:"softirq_orphan_exits"`
+	SoftirqOpen      int64 `json:"softirq_open_entries"`
 	IPISends         int64 `json:"ipi_sends"`
 	IPIUnanswered    int64 `json:"ipi_unanswered"`
 	HotplugSteps     int64 `json:"hotplug_steps"`
@@ -63,6 +69,10 @@ type IRQ struct {
 	cur      int // index of the current assignment, -1 if none
 	parkedAt int // index of the open parked interval, -1 if none
 	shutdown *Migration
+	shutAct  int     // activation ended by the offline that displaced it, -1 if none
+	hcpu     []int64 // handler runs per CPU while building (HandlerCPUs at the end)
+	open     []int   // indices of the migrations in progress, in order
+	hops     []int32 // CPUs that went offline while shutdown's destination was unknown
 }
 
 // Classes of irqs (from vector_activate/vector_setup; see tracepoints.md 2.2).
@@ -95,7 +105,15 @@ type Assignment struct {
 	StartLine   int64  `json:"start_line"`
 	EndLine     int64  `json:"end_line,omitempty"`
 	Inferred    bool   `json:"inferred"`
-	// Clipped: the assignment began before the trace (first seen in use).
+	// Clipped: the assignment began before the trace or before the irq
+	// was first seen (StartLine is that first sighting). StartNS is then
+	// the earliest time the trace vouches for: the start of the trace
+	// (StartReason "before_trace"), or the last CPU offline or online that
+	// could have brought the irq there without events ("first_seen").
+	// Other start reasons: vector_update (first vector), migrated,
+	// cpu_offline_move (inferred), resync (after an anomaly),
+	// observed_handler. End reasons: migrated, cpu_offline, clear,
+	// teardown, replaced, resync.
 	Clipped bool `json:"clipped"`
 }
 
@@ -165,16 +183,24 @@ type CPU struct {
 	TakeDowns        []Window      `json:"takedown_windows"`
 	BringUps         []Window      `json:"bringup_windows"`
 
-	online     bool
-	bringing   bool // a bring-up of this CPU is under way
-	offAt      int  // index of the open offline interval, -1 if online
-	curDown    int  // index of the open take-down window, -1 if none
-	curUp      int
-	matrix     cpuMatrix
-	firstOff   *int64
-	seen       bool
-	firstEvent int64
-	lastEvent  int64
+	online   bool
+	bringing bool // a bring-up of this CPU is under way
+	dying    bool // takedown_cpu has begun and not ended
+	// open handler / system vector / softirq entries, and the first
+	// softirq raise per vec not yet run, while building
+	hstack, sstack []Invocation
+	sopen          []SoftirqRun
+	raised         map[int32]int64
+	offTS          int64
+	onTS           int64
+	offAt          int // index of the open offline interval, -1 if online
+	curDown        int // index of the open take-down window, -1 if none
+	curUp          int
+	matrix         cpuMatrix
+	firstOff       *int64
+	seen           bool
+	firstEvent     int64
+	lastEvent      int64
 }
 
 // Window is a take-down or bring-up: from the first cpuhp step of the
@@ -240,6 +266,9 @@ type IPIDelivery struct {
 	ReceiveNS *int64 `json:"receive_ns"`
 	SendLine  int64  `json:"send_line"`
 	RecvLine  int64  `json:"receive_line,omitempty"`
+	// Clipped: a LOST gap on the target CPU followed the send before any
+	// receive, which may be in the gap; not counted as unanswered.
+	Clipped bool `json:"clipped,omitempty"`
 }
 
 // Coverage is a per-CPU window in which the trace holds every event.
