@@ -63,7 +63,7 @@ func (b *builder) coverage() {
 				}
 				break
 			}
-			if gap[0] > start {
+			if gap[0] > start || gap[0] == start && gap[1] > start {
 				m.Coverage = append(m.Coverage, Coverage{CPU: c.CPU, StartNS: start, EndNS: gap[0], Reason: "lost_events"})
 			}
 			start = max(start, gap[1])
