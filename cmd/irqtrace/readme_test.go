@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// TestREADME checks that the README's example output of stats is still
-// what irqtrace prints: for each example block with a single
-// "$ ... irqtrace stats ..." command, the block's lines (but "...") must
-// appear in the real output, in order.
+// TestREADME checks that the README's example output of stats, lifecycle
+// and analyze is still what irqtrace prints: for each example block with a
+// single "$ ... irqtrace stats|lifecycle ..." command, the block's lines
+// (but "...") must appear in the real output, in order.
 func TestREADME(t *testing.T) {
 	chdirRoot(t)
 	b, err := os.ReadFile("README.md")
@@ -27,7 +27,7 @@ func TestREADME(t *testing.T) {
 		if strings.Join(cmd[:min(3, len(cmd))], " ") == "go run ./cmd/irqtrace" {
 			cmd = append([]string{"irqtrace"}, cmd[3:]...)
 		}
-		if len(cmd) < 2 || cmd[0] != "irqtrace" || cmd[1] != "stats" {
+		if len(cmd) < 2 || cmd[0] != "irqtrace" || cmd[1] != "stats" && cmd[1] != "lifecycle" && cmd[1] != "analyze" {
 			continue
 		}
 		r := run(t, nil, cmd[1:]...)
@@ -51,7 +51,7 @@ func TestREADME(t *testing.T) {
 		}
 		checked++
 	}
-	if checked < 2 {
-		t.Errorf("checked %d README examples, want at least 2", checked)
+	if checked < 4 {
+		t.Errorf("checked %d README examples, want at least 4", checked)
 	}
 }

@@ -23,11 +23,16 @@ func usageErrorf(format string, args ...any) error {
 }
 
 // exitCode is the process exit status for an error returned by the root
-// command: 2 for usage errors, 1 for everything else.
+// command: 2 for usage errors, 3 when analyze --fail-on found what it
+// was asked about, 1 for everything else.
 func exitCode(err error) int {
 	var u *usageError
 	if errors.As(err, &u) {
 		return 2
+	}
+	var f *findingsError
+	if errors.As(err, &f) {
+		return 3
 	}
 	return 1
 }
@@ -41,8 +46,9 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `irqtrace reads Linux kernel interrupt traces: the ftrace "trace" file,
 trace_pipe output, "trace-cmd report" output and "perf script" output
 (plain, gzip, zstd or xz compressed; the format is detected from the
-content). It summarises them (stats) and converts them to Arrow IPC or
-Parquet files (convert).`,
+content). It summarises them (stats), prints the timeline of irq vector
+assignments, migrations and CPU hotplug (lifecycle), and converts them to
+Arrow IPC or Parquet files (convert).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Args is set so that cobra hands unknown commands to RunE,
@@ -62,7 +68,10 @@ Parquet files (convert).`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return &usageError{fmt.Errorf("%s: %w", cmd.Name(), err)}
 	})
-	root.AddCommand(newStatsCmd(), newConvertCmd())
+	root.AddCommand(newStatsCmd(), newConvertCmd(), newLifecycleCmd(), newAnalyzeCmd(), newRulesCmd())
+	root.AddCommand(newExportCmd())
+	root.AddCommand(newScenarioCmd())
+	root.AddCommand(newPlotCmd(), newDiffCmd())
 	return root
 }
 

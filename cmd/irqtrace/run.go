@@ -14,6 +14,7 @@ import (
 	"github.com/irqtrace/irqtrace/arrowio"
 	"github.com/irqtrace/irqtrace/ftrace"
 	"github.com/irqtrace/irqtrace/parse"
+	"github.com/irqtrace/irqtrace/rules"
 )
 
 // Options are what the commands do, one field per flag. The zero value
@@ -34,6 +35,18 @@ type Options struct {
 	JSON bool
 	// Output is convert's output path (.arrow, .feather, .ipc, .parquet).
 	Output string
+	// Model makes convert also write the lifecycle model's tables next
+	// to Output (see modelTablePath).
+	Model bool
+	// IRQs and CPUs filter lifecycle's output (empty: everything); Steps
+	// makes it list every cpuhp step.
+	IRQs, CPUs []int32
+	Steps      bool
+	// FailOn makes analyze fail (exit status 3) when a finding of this
+	// severity or worse exists (nil: never).
+	FailOn *rules.Severity
+	// Plots makes analyze also write the standard plots into this directory.
+	Plots string
 }
 
 // stdinName is the file name inputs read from "-" get in diagnostics and
@@ -113,9 +126,12 @@ type fileMeta struct {
 }
 
 // runConvert parses opts.Files into one events table and writes it to
-// opts.Output with arrowio.WriteFile (atomically: on any error nothing
-// appears under opts.Output). A one-line summary (rows, columns, bytes)
-// and the count of problem lines go to stderr; stdout is not used.
+// opts.Output with arrowio.WriteFile; with opts.Model it also builds one
+// lifecycle model per file and writes the model's tables next to it
+// (modelTablePath). The files are written as a set (writeFiles): on any
+// error before the final renames nothing appears under their names. A
+// one-line summary per file (rows, columns, bytes) and the count of
+// problem lines go to stderr; stdout is not used.
 func runConvert(ctx context.Context, opts Options, stdout, stderr io.Writer) error {
 	// An interrupt stops parsing but not a write under way, which then
 	// completes: either way no temporary file is left behind.
@@ -148,16 +164,34 @@ func runConvert(ctx context.Context, opts Options, stdout, stderr io.Writer) err
 	if err != nil {
 		return fmt.Errorf("building the events table: %w", err)
 	}
-	if err := arrowio.WriteFile(opts.Output, t.Schema(), recs); err != nil {
+	outs := []outFile{{opts.Output, t.Schema(), recs, t.Rows()}}
+	if opts.Model {
+		tables, err := modelTables(recs, all)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			for _, tb := range tables {
+				tb.Record.Release()
+			}
+		}()
+		for _, tb := range tables {
+			outs = append(outs, outFile{modelTablePath(opts.Output, tb.Name), tb.Schema,
+				[]arrow.RecordBatch{tb.Record}, tb.Record.NumRows()})
+		}
+	}
+	if err := writeFiles(outs); err != nil {
 		return err
 	}
-	fi, err := os.Stat(opts.Output)
-	if err != nil {
-		return err
+	for _, o := range outs {
+		fi, err := os.Stat(o.path)
+		if err != nil {
+			return err
+		}
+		format, _ := arrowio.FormatOf(o.path)
+		fmt.Fprintf(stderr, "irqtrace: wrote %s (%s): %d rows, %d columns, %d bytes\n",
+			o.path, format, o.rows, o.schema.NumFields(), fi.Size())
 	}
-	format, _ := arrowio.FormatOf(opts.Output)
-	fmt.Fprintf(stderr, "irqtrace: wrote %s (%s): %d rows, %d columns, %d bytes\n",
-		opts.Output, format, t.Rows(), t.Schema().NumFields(), fi.Size())
 	writeProblemCount(stderr, parse.Merge(all), "irqtrace stats lists them")
 	return nil
 }
