@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,6 +34,9 @@ func (r *LostInterrupt) Doc() Doc {
 	}
 }
 
+// medianRuns is how many of an irq's runs before a move give its rhythm.
+const medianRuns = 256
+
 var reTimeout = regexp.MustCompile(`(?i)timeout|timed out|not responding|lost interrupt|hung`)
 
 // Check implements Rule.
@@ -40,6 +44,7 @@ func (r *LostInterrupt) Check(in *Input) []Finding {
 	m := in.Model
 	runs := runsOf(m)
 	var out []Finding
+	var gaps []int64
 	for _, q := range m.IRQs {
 		rs := runs[q.IRQ]
 		silentFrom := -1 // index of the first run after the silence reported last
@@ -54,11 +59,14 @@ func (r *LostInterrupt) Check(in *Input) []Finding {
 			if i < r.O.MinRuns {
 				continue
 			}
-			gaps := make([]int64, 0, i-1)
-			for k := 1; k < i; k++ {
+			// The irq's recent rhythm: the median of its last medianRuns gaps
+			// before the move (the whole history would cost a sort per move
+			// and dilute a rhythm that changed).
+			gaps = gaps[:0]
+			for k := max(1, i-medianRuns); k < i; k++ {
 				gaps = append(gaps, rs[k].StartNS-rs[k-1].StartNS)
 			}
-			sort.Slice(gaps, func(a, b int) bool { return gaps[a] < gaps[b] })
+			slices.Sort(gaps)
 			median := gaps[len(gaps)/2]
 			limit := max(int64(float64(median)*r.O.SilenceFactor), r.O.MinSilence.Nanoseconds())
 			// A deferred move is written in the ack of an interrupt on the
@@ -95,7 +103,7 @@ func (r *LostInterrupt) finding(in *Input, q *analysis.IRQ, mg analysis.Migratio
 	// line of this irq), the old CPU's takedown_cpu step.
 	lines := []int64{mg.Line, last.EntryLine}
 	if mg.Inferred {
-		if st := takedownBefore(m, mg.FromCPU, mg.TS); st != nil {
+		if st := in.takedownBefore(mg.FromCPU, mg.TS); st != nil {
 			lines = []int64{st.Line, st.ExitLine, last.EntryLine}
 		}
 	}

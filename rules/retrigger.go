@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/irqtrace/irqtrace/analysis"
 )
@@ -42,7 +43,7 @@ func (r *IRRRetrigger) Check(in *Input) []Finding {
 			ref, refLine, how := mg.TS, mg.Line, "the vector_update"
 			limit := mg.TS + w
 			if mg.Inferred {
-				st := takedownBefore(m, mg.FromCPU, mg.TS)
+				st := in.takedownBefore(mg.FromCPU, mg.TS)
 				if st == nil {
 					continue
 				}
@@ -105,16 +106,24 @@ func retriggerCall(m *analysis.Model, from, to int64) *analysis.Call {
 
 // takedownBefore returns cpu's last takedown_cpu step that began at or
 // before ts.
-func takedownBefore(m *analysis.Model, cpu int32, ts int64) *analysis.HotplugStep {
-	for _, c := range m.CPUs {
-		if c.CPU != cpu {
-			continue
-		}
-		for i := len(c.HotplugSteps) - 1; i >= 0; i-- {
-			if st := &c.HotplugSteps[i]; st.Callback == "takedown_cpu" && st.TS <= ts {
-				return st
+func (in *Input) takedownBefore(cpu int32, ts int64) *analysis.HotplugStep {
+	if in.takedowns == nil {
+		in.takedowns = map[int32][]*analysis.HotplugStep{}
+		for _, c := range in.Model.CPUs {
+			var tds []*analysis.HotplugStep
+			for i := range c.HotplugSteps {
+				if c.HotplugSteps[i].Callback == "takedown_cpu" {
+					tds = append(tds, &c.HotplugSteps[i])
+				}
 			}
+			sort.SliceStable(tds, func(i, j int) bool { return tds[i].TS < tds[j].TS })
+			in.takedowns[c.CPU] = tds
 		}
 	}
-	return nil
+	tds := in.takedowns[cpu]
+	i := sort.Search(len(tds), func(i int) bool { return tds[i].TS > ts })
+	if i == 0 {
+		return nil
+	}
+	return tds[i-1]
 }

@@ -84,6 +84,10 @@ type Rule interface {
 type Input struct {
 	Model *analysis.Model
 	File  string
+
+	// takedowns indexes each CPU's takedown_cpu steps by time (built on
+	// first use; rules read the model only).
+	takedowns map[int32][]*analysis.HotplugStep
 }
 
 // Options hold every rule's thresholds. DefaultOptions gives the values
