@@ -259,6 +259,11 @@ func compactSlice(a arrow.Array, start, end int, z *zeros) arrow.Array {
 		fw, ok = dt.IndexType.(arrow.FixedWidthDataType), true
 	}
 	if !ok || d.Offset() != 0 {
+		if nulls == m && d.Offset() == 0 {
+			if na := nullVarArray(d.DataType(), m, z); na != nil {
+				return na
+			}
+		}
 		return array.NewSlice(a, int64(start), int64(end))
 	}
 	var bufs []*memory.Buffer
@@ -282,6 +287,29 @@ func compactSlice(a arrow.Array, start, end int, z *zeros) arrow.Array {
 		nd.SetDictionary(dict)
 	}
 	return array.MakeFromData(nd)
+}
+
+// nullVarArray returns an all-null utf8 or map array of m rows backed by
+// z, so that a part in which such a column is null keeps no buffer of its
+// parse batch alive (nil for other types).
+func nullVarArray(t arrow.DataType, m int, z *zeros) arrow.Array {
+	var d *array.Data
+	switch t := t.(type) {
+	case *arrow.StringType:
+		d = array.NewData(t, m, []*memory.Buffer{z.valid, z.vals, z.vals}, nil, m, 0)
+	case *arrow.MapType:
+		keys := array.NewData(arrow.BinaryTypes.String, 0, []*memory.Buffer{nil, z.vals, z.vals}, nil, 0, 0)
+		vals := array.NewData(arrow.BinaryTypes.String, 0, []*memory.Buffer{nil, z.vals, z.vals}, nil, 0, 0)
+		st := array.NewData(t.Elem(), 0, []*memory.Buffer{nil}, []arrow.ArrayData{keys, vals}, 0, 0)
+		keys.Release()
+		vals.Release()
+		d = array.NewData(t, m, []*memory.Buffer{z.valid, z.vals}, []arrow.ArrayData{st}, m, 0)
+		st.Release()
+	default:
+		return nil
+	}
+	defer d.Release()
+	return array.MakeFromData(d)
 }
 
 // flagCols are the decoded irq-info columns of one batch.
