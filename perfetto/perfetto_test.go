@@ -3,7 +3,6 @@ package perfetto
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,11 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/irqtrace/irqtrace/internal/golden"
+
 	"github.com/irqtrace/irqtrace/analysis"
 	"github.com/irqtrace/irqtrace/rules"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func p32(v int32) *int32 { return &v }
 func p64(v int64) *int64 { return &v }
@@ -213,32 +212,5 @@ func TestProtoc(t *testing.T) {
 
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./perfetto -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < max(len(gl), len(wl)); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(review, then rewrite with -update)", path, i+1, g, w)
-			}
-		}
-	}
+	golden.Check(t, path, got)
 }

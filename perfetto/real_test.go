@@ -4,52 +4,21 @@ package perfetto
 // the test's business only: the package itself never imports parse.
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/irqtrace/irqtrace/internal/tracetest"
+
 	"github.com/irqtrace/irqtrace/analysis"
-	"github.com/irqtrace/irqtrace/ftrace"
-	"github.com/irqtrace/irqtrace/parse"
 	"github.com/irqtrace/irqtrace/rules"
 )
 
 func loadReal(t *testing.T, scenario string) (*analysis.Model, []rules.Finding) {
 	t.Helper()
-	path := filepath.Join("..", "testdata", scenario, "ftrace.txt.xz")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("trace not available: %v", err)
-	}
-	r, _, err := parse.OpenInput(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tbl := ftrace.NewTable()
-	defer tbl.Release()
-	st, err := parse.Parse(context.Background(), r, "ftrace.txt.xz", tbl, parse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := tbl.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var marks []analysis.Marker
-	for _, ms := range [][]parse.Marker{st.LostMarkers, st.BufferStarted} {
-		for _, mk := range ms {
-			marks = append(marks, analysis.Marker{Kind: mk.Kind, CPU: mk.CPU, Line: mk.Line, NextTS: mk.NextTS})
-		}
-	}
-	m, err := analysis.Build(recs, analysis.Options{File: st.File, Markers: marks})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m, rules.Run(rules.Default(rules.DefaultOptions), &rules.Input{Model: m, File: st.File})
+	tr := tracetest.Load(t, tracetest.Real(scenario, "ftrace.txt.xz"), "ftrace.txt.xz")
+	return tr.Model, rules.Run(rules.Default(rules.DefaultOptions), &rules.Input{Model: tr.Model, File: tr.Name})
 }
 
 // TestReal: everything written is read back (roundTrip), and what is read

@@ -9,7 +9,6 @@ package plots_test
 
 import (
 	"bytes"
-	"context"
 	"flag"
 	"image"
 	"image/color"
@@ -20,17 +19,16 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/irqtrace/irqtrace/internal/tracetest"
+
+	"github.com/irqtrace/irqtrace/internal/golden"
+
 	"github.com/irqtrace/irqtrace/analysis"
-	"github.com/irqtrace/irqtrace/ftrace"
-	"github.com/irqtrace/irqtrace/parse"
 	"github.com/irqtrace/irqtrace/plots"
 	"github.com/irqtrace/irqtrace/rules"
 )
 
-var (
-	update = flag.Bool("update", false, "rewrite golden files")
-	keep   = flag.String("keep", "", "also write every rendered image into this directory (to look at them)")
-)
+var keep = flag.String("keep", "", "also write every rendered image into this directory (to look at them)")
 
 type loadedTrace struct {
 	m  *analysis.Model
@@ -50,35 +48,8 @@ func load(t testing.TB, path string) *loadedTrace {
 	if l := cache[path]; l != nil {
 		return l
 	}
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("trace not available: %v", err)
-	}
-	r, _, err := parse.OpenInput(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tb := ftrace.NewTable()
-	defer tb.Release()
 	name := strings.TrimPrefix(path, "../")
-	st, err := parse.Parse(context.Background(), r, name, tb, parse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := tb.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var marks []analysis.Marker
-	for _, ms := range [][]parse.Marker{st.LostMarkers, st.BufferStarted} {
-		for _, mk := range ms {
-			marks = append(marks, analysis.Marker{Kind: mk.Kind, CPU: mk.CPU, Line: mk.Line, NextTS: mk.NextTS})
-		}
-	}
-	m, err := analysis.Build(recs, analysis.Options{File: name, Markers: marks, Perf: st.Format == parse.FormatPerfScript.String()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := tracetest.Load(t, path, name).Model
 	l := &loadedTrace{m: m, fs: rules.Run(rules.Default(rules.DefaultOptions), &rules.Input{Model: m, File: name})}
 	cache[path] = l
 	return l
@@ -165,7 +136,7 @@ func TestGoldenPNG(t *testing.T) {
 // most 0.5% of the pixels differing by more than 10% in any channel.
 func comparePNG(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
+	if golden.Updating() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -2,28 +2,26 @@ package pprofexport_test
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/irqtrace/irqtrace/internal/tracetest"
+
+	"github.com/irqtrace/irqtrace/internal/golden"
+
 	"github.com/google/pprof/driver"
 	"github.com/google/pprof/profile"
 
 	"github.com/irqtrace/irqtrace/analysis"
-	"github.com/irqtrace/irqtrace/ftrace"
-	"github.com/irqtrace/irqtrace/parse"
 	"github.com/irqtrace/irqtrace/pprofexport"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // The real qemu traces (see ../testdata/README.md): qemu-hotplug has
 // device irqs and system vectors, qemu-affinity also softirqs.
@@ -43,29 +41,7 @@ func load(t *testing.T, scenario string) *analysis.Model {
 	if m := models[scenario]; m != nil {
 		return m
 	}
-	path := filepath.Join("..", "testdata", scenario, "ftrace.txt.xz")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("trace not available: %v", err)
-	}
-	r, _, err := parse.OpenInput(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	tbl := ftrace.NewTable()
-	defer tbl.Release()
-	st, err := parse.Parse(context.Background(), r, "ftrace.txt.xz", tbl, parse.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	recs, err := tbl.Records()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := analysis.Build(recs, analysis.Options{File: st.File})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := tracetest.Load(t, tracetest.Real(scenario, "ftrace.txt.xz"), "ftrace.txt.xz").Model
 	models[scenario] = m
 	return m
 }
@@ -355,32 +331,5 @@ func (*quietUI) SetAutoComplete(func(string) string) {}
 
 func checkGolden(t *testing.T, path string, got []byte) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./pprofexport -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < max(len(gl), len(wl)); i++ {
-			var g, w string
-			if i < len(gl) {
-				g = gl[i]
-			}
-			if i < len(wl) {
-				w = wl[i]
-			}
-			if g != w {
-				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(review, then rewrite with -update)", path, i+1, g, w)
-			}
-		}
-	}
+	golden.Check(t, path, got)
 }

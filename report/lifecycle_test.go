@@ -3,16 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/irqtrace/irqtrace/internal/golden"
+
 	"github.com/irqtrace/irqtrace/analysis"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func i32(v int32) *int32 { return &v }
 func i64(v int64) *int64 { return &v }
@@ -104,35 +102,7 @@ var offlineLines = map[int32][][2]int64{2: {{50, 66}}}
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		gl, wl := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-		for i := range max(len(gl), len(wl)) {
-			if i >= len(gl) || i >= len(wl) || gl[i] != wl[i] {
-				g, w := "", ""
-				if i < len(gl) {
-					g = gl[i]
-				}
-				if i < len(wl) {
-					w = wl[i]
-				}
-				t.Fatalf("%s differs at line %d:\n got: %q\nwant: %q\n(review, then rewrite with -update)", path, i+1, g, w)
-			}
-		}
-	}
+	golden.Check(t, filepath.Join("testdata", name), got)
 }
 
 func TestLifecycleGolden(t *testing.T) {

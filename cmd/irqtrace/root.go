@@ -46,9 +46,15 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		Long: `irqtrace reads Linux kernel interrupt traces: the ftrace "trace" file,
 trace_pipe output, "trace-cmd report" output and "perf script" output
 (plain, gzip, zstd or xz compressed; the format is detected from the
-content). It summarises them (stats), prints the timeline of irq vector
-assignments, migrations and CPU hotplug (lifecycle), and converts them to
-Arrow IPC or Parquet files (convert).`,
+content). It finds spurious vectors, IRR retriggers, suspected lost
+interrupts, vector leaks, unanswered IPIs and lost wakeups (analyze; the
+rules are listed by rules), prints the timeline of irq vector assignments,
+migrations and CPU hotplug (lifecycle), summarises the input (stats),
+converts it to Arrow IPC or Parquet tables (convert), exports pprof
+profiles and Perfetto traces (export), draws plots (plot) and compares a
+recording before and after a change (diff).
+
+Start with: irqtrace analyze TRACE`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Args is set so that cobra hands unknown commands to RunE,
