@@ -1,5 +1,7 @@
 package analysis
 
+import "encoding/json"
+
 // Model is the lifecycle model of one recording. All timestamps are in
 // the recording's clock (ns for UnitNS inputs). Slices are in time order.
 type Model struct {
@@ -300,4 +302,15 @@ type MatrixSummary struct {
 	Matches     int64 `json:"matches"`
 	Explained   int64 `json:"explained_mismatches"`
 	Unexplained int64 `json:"unexplained_mismatches"`
+}
+
+// MarshalJSON writes IRQ (for system vectors) and Vector (for device irq
+// handlers, whose vector the trace does not say) as null when absent.
+func (i Invocation) MarshalJSON() ([]byte, error) {
+	type plain Invocation
+	return json.Marshal(struct {
+		plain
+		IRQ    *int32 `json:"irq"`
+		Vector *int32 `json:"vector"`
+	}{plain(i), p32(i.IRQ), p32(i.Vector)})
 }
