@@ -80,7 +80,7 @@ func (r *IRRRetrigger) Check(in *Input) []Finding {
 				f.Message += " The handler returned IRQ_NONE, as a duplicate would."
 			}
 			lines := []int64{refLine, run.EntryLine}
-			if c := retriggerCall(m, ref, run.StartNS); c != nil {
+			if c := retriggerCall(m, mg.FromCPU, ref, run.StartNS); c != nil {
 				f.Evidence = Direct
 				f.Message += fmt.Sprintf(" The function tracer shows %s called on CPU %d at %s: the retrigger is certain.", c.Func, c.CPU, sec(c.TS))
 				lines = append(lines, c.Line)
@@ -94,10 +94,14 @@ func (r *IRRRetrigger) Check(in *Input) []Finding {
 	return out
 }
 
-func retriggerCall(m *analysis.Model, from, to int64) *analysis.Call {
+// retriggerCall returns a function-tracer hit of a retrigger function on
+// cpu (the old target: msi_set_affinity's two-step update and fixup_irqs
+// both resend from there) within [from, to]. The function tracer does not
+// say which irq was resent, so only the CPU and the time tie it to a move.
+func retriggerCall(m *analysis.Model, cpu int32, from, to int64) *analysis.Call {
 	for i := range m.Calls {
 		c := &m.Calls[i]
-		if c.TS >= from && c.TS <= to && (c.Func == "apic_retrigger_irq" || c.Func == "irq_chip_retrigger_hierarchy") {
+		if c.CPU == cpu && c.TS >= from && c.TS <= to && (c.Func == "apic_retrigger_irq" || c.Func == "irq_chip_retrigger_hierarchy") {
 			return c
 		}
 	}
