@@ -92,6 +92,12 @@ func (b *builder) matrix(e *ev) {
 		b.check(e, null, "online_maps", b.g.maps, int64(e.onlineMaps), gMaps, explained)
 	}
 	b.g = globalMatrix{maps: int64(e.onlineMaps), avl: e.gavl, rsvd: e.grsvd, talloc: e.talloc}
+	pt := MatrixPoint{TS: e.ts, Line: e.line, Event: e.id.String(), CPU: -1, Avl: -1, Alloc: -1, Managed: -1,
+		OnlineMaps: e.onlineMaps, GlobalAvl: e.gavl, GlobalRsvd: e.grsvd, TotalAlloc: e.talloc}
+	if e.id.Info().Family == ftrace.FamMatrixCPU && e.tcpu != null {
+		pt.CPU, pt.Avl, pt.Alloc, pt.Managed = e.tcpu, e.avl, e.alloc, e.managed
+	}
+	b.m.MatrixPoints = append(b.m.MatrixPoints, pt)
 	b.gKnown, b.gEpoch = true, b.hotplugs
 	if e.id.Info().Family != ftrace.FamMatrixCPU || e.tcpu == null {
 		return

@@ -5,25 +5,28 @@ import "encoding/json"
 // Model is the lifecycle model of one recording. All timestamps are in
 // the recording's clock (ns for UnitNS inputs). Slices are in time order.
 type Model struct {
-	File      string        `json:"file"`
-	FirstNS   int64         `json:"first_ts_ns"`
-	LastNS    int64         `json:"last_ts_ns"`
-	Events    int64         `json:"events_read"`
-	IRQs      []*IRQ        `json:"irqs"`
-	Slots     []SlotOwner   `json:"slots"`
-	CPUs      []*CPU        `json:"cpus"`
-	Matrix    MatrixSummary `json:"matrix"`
-	Handlers  []Invocation  `json:"-"`
-	Sysvecs   []Invocation  `json:"-"`
-	Softirqs  []SoftirqRun  `json:"-"`
-	IPIs      []IPIDelivery `json:"-"`
-	Coverage  []Coverage    `json:"coverage"`
-	Console   []Text        `json:"-"` // printk:console messages
-	Markers   []Text        `json:"-"` // trace_marker writes
-	Calls     []Call        `json:"-"` // function-tracer hits of TracedFunctions
-	Sched     []SchedEvent  `json:"-"`
-	Anomalies []Anomaly     `json:"anomalies"`
-	Counts    Counts        `json:"counts"`
+	File     string        `json:"file"`
+	FirstNS  int64         `json:"first_ts_ns"`
+	LastNS   int64         `json:"last_ts_ns"`
+	Events   int64         `json:"events_read"`
+	IRQs     []*IRQ        `json:"irqs"`
+	Slots    []SlotOwner   `json:"slots"`
+	CPUs     []*CPU        `json:"cpus"`
+	Matrix   MatrixSummary `json:"matrix"`
+	Handlers []Invocation  `json:"-"`
+	Sysvecs  []Invocation  `json:"-"`
+	Softirqs []SoftirqRun  `json:"-"`
+	IPIs     []IPIDelivery `json:"-"`
+	Coverage []Coverage    `json:"coverage"`
+	// MatrixPoints are the irq_matrix counters the kernel printed, one
+	// per irq_matrix_* event (for counter tracks and plots).
+	MatrixPoints []MatrixPoint `json:"-"`
+	Console      []Text        `json:"-"` // printk:console messages
+	Markers      []Text        `json:"-"` // trace_marker writes
+	Calls        []Call        `json:"-"` // function-tracer hits of TracedFunctions
+	Sched        []SchedEvent  `json:"-"`
+	Anomalies    []Anomaly     `json:"anomalies"`
+	Counts       Counts        `json:"counts"`
 
 	irqs map[int32]*IRQ
 	cpus map[int32]*CPU
@@ -293,6 +296,23 @@ type Anomaly struct {
 	// Explained marks mismatches the model can account for (e.g. matrix
 	// counters changed by an untraced CPU offline).
 	Explained bool `json:"explained"`
+}
+
+// MatrixPoint is the state of the vector matrix after one irq_matrix_*
+// event, as the kernel printed it. CPU is the map's CPU for the per-CPU
+// events and -1 for the global ones (whose Avl, Alloc, Managed are -1).
+type MatrixPoint struct {
+	TS         int64  `json:"ts_ns"`
+	Line       int64  `json:"line"`
+	Event      string `json:"event"`
+	CPU        int32  `json:"cpu"`
+	Avl        int32  `json:"avl"`
+	Alloc      int32  `json:"alloc"`
+	Managed    int32  `json:"managed"`
+	OnlineMaps int32  `json:"online_maps"`
+	GlobalAvl  int64  `json:"global_avl"`
+	GlobalRsvd int64  `json:"global_rsvd"`
+	TotalAlloc int64  `json:"total_alloc"`
 }
 
 // MatrixSummary reports the irq_matrix cross-check.

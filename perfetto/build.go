@@ -191,6 +191,13 @@ func (b *builder) cpu(parent uint64, c int32, opts Options) {
 		}
 		b.t.addSlices(tr, ss)
 	}
+	if pts := availablePoints(m, c); len(pts) > 0 {
+		tr := b.t.newTrack(parent, fmt.Sprintf("CPU %d vectors available (irq_matrix)", c), base+3*rankKind)
+		tr.counter = true
+		tr.description = fmt.Sprintf("The available count of CPU %d's vector matrix as the kernel printed it in each "+
+			"irq_matrix_* event about that CPU (avl=). Between events the value is unknown; offline CPUs print nothing.", c)
+		tr.points = pts
+	}
 	if pts := allocatedPoints(m, c); len(pts) > 0 {
 		tr := b.t.newTrack(parent, fmt.Sprintf("CPU %d vectors allocated", c), base+3*rankKind)
 		tr.counter = true
@@ -198,6 +205,18 @@ func (b *builder) cpu(parent uint64, c int32, opts Options) {
 			"rebuilt from the model's vector slots. Not the kernel's irq_matrix available count, which the model does not keep.", c)
 		tr.points = pts
 	}
+}
+
+// availablePoints returns the kernel's printed available count of cpu's
+// vector matrix, one point per irq_matrix event about that CPU.
+func availablePoints(m *analysis.Model, cpu int32) []point {
+	var out []point
+	for _, p := range m.MatrixPoints {
+		if p.CPU == cpu {
+			out = append(out, point{p.TS, int64(p.Avl)})
+		}
+	}
+	return out
 }
 
 // allocatedPoints returns the counter of vectors owned on cpu over time,

@@ -129,6 +129,28 @@ func TestReal(t *testing.T) {
 				if off := d.find(fmt.Sprintf("CPU %d offline", c.CPU)); len(c.OfflineIntervals) > 0 && (off == nil || len(off.slices) != len(c.OfflineIntervals)) {
 					t.Errorf("CPU %d offline: want %d slices", c.CPU, len(c.OfflineIntervals))
 				}
+				// The availability counter repeats the kernel's avl= of every
+				// irq_matrix event about this CPU, in order.
+				var want []int64
+				for _, p := range m.MatrixPoints {
+					if p.CPU == c.CPU {
+						want = append(want, int64(p.Avl))
+					}
+				}
+				av := d.find(fmt.Sprintf("CPU %d vectors available (irq_matrix)", c.CPU))
+				switch {
+				case len(want) == 0 && av != nil:
+					t.Errorf("CPU %d: availability track without irq_matrix events", c.CPU)
+				case len(want) > 0 && (av == nil || len(av.points) != len(want)):
+					t.Errorf("CPU %d vectors available: want %d points", c.CPU, len(want))
+				case len(want) > 0:
+					for i, p := range av.points {
+						if p.value != want[i] {
+							t.Errorf("CPU %d vectors available point %d = %d, kernel printed avl=%d", c.CPU, i, p.value, want[i])
+							break
+						}
+					}
+				}
 				// The counter ends at the slots still owned at the end.
 				open := int64(0)
 				for _, s := range m.Slots {
