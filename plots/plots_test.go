@@ -137,12 +137,7 @@ func TestGoldenPNG(t *testing.T) {
 func comparePNG(t *testing.T, path string, got []byte) {
 	t.Helper()
 	if golden.Updating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		golden.Write(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)

@@ -88,9 +88,9 @@ func runStats(ctx context.Context, opts Options, stdout, stderr io.Writer) error
 		all    []*parse.Stats
 	)
 	for _, path := range opts.Files {
-		// A table per file, dropped once parsed: stats needs only the
-		// accounting, so memory is bounded by the largest file.
-		in, err := parseInput(ctx, path, opts, ftrace.NewTable())
+		// No table: stats needs only the accounting, so parsing builds
+		// no Arrow columns and memory stays bounded by the chunks in flight.
+		in, err := parseInput(ctx, path, opts, nil)
 		if err != nil {
 			return err
 		}

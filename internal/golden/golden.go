@@ -22,12 +22,7 @@ func Updating() bool { return *update }
 func Check(t testing.TB, path string, got []byte) {
 	t.Helper()
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		Write(t, path, got)
 		return
 	}
 	want, err := os.ReadFile(path)
@@ -49,5 +44,17 @@ func Check(t testing.TB, path string, got []byte) {
 		if g != w {
 			t.Fatalf("%s differs from the output at line %d:\n got: %q\nwant: %q\n(review, then rewrite with -update)", path, i+1, g, w)
 		}
+	}
+}
+
+// Write writes got to the golden file at path, creating its directory
+// (for checks that compare in their own way, such as images).
+func Write(t testing.TB, path string, got []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, got, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
